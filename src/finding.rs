@@ -1,0 +1,109 @@
+//! What a rule reports: a rule id, a severity, a message, and the exact place.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Location, Scope};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "info" => Ok(Severity::Info),
+            "warning" => Ok(Severity::Warning),
+            "error" => Ok(Severity::Error),
+            other => Err(format!(
+                "unknown severity `{other}` (expected error, warning or info)"
+            )),
+        }
+    }
+}
+
+/// A secondary place that helps explain a finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub at: Location,
+    pub note: String,
+}
+
+/// One problem found, ready for any renderer. Messages never hold secret values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+    /// Short text shown under the span in human output.
+    pub label: String,
+    pub help: Option<String>,
+    pub at: Location,
+    pub related: Vec<Related>,
+    pub environment: Option<String>,
+    pub service: Option<String>,
+}
+
+impl Finding {
+    pub fn new(rule: &str, severity: Severity, at: Location, message: impl Into<String>) -> Self {
+        Finding {
+            rule: rule.to_string(),
+            severity,
+            message: message.into(),
+            label: String::new(),
+            help: None,
+            at,
+            related: Vec::new(),
+            environment: None,
+            service: None,
+        }
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn related(mut self, at: Location, note: impl Into<String>) -> Self {
+        self.related.push(Related {
+            at,
+            note: note.into(),
+        });
+        self
+    }
+
+    pub fn in_scope(mut self, scope: &Scope) -> Self {
+        self.environment = scope.environment.clone();
+        self.service = scope.service.clone();
+        self
+    }
+}
