@@ -1,0 +1,147 @@
+//! JSON output, schema version 1 (documented in the README). Additive changes keep the
+//! version; anything else bumps it.
+
+use serde::Serialize;
+
+use super::Counts;
+use crate::finding::{Finding, Severity};
+use crate::model::{Location, Model};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Output<'a> {
+    version: u32,
+    tool: Tool,
+    findings: Vec<JsonFinding<'a>>,
+    skipped: Vec<JsonSkipped>,
+    unreadable: Vec<JsonSkipped>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule: &'a str,
+    severity: Severity,
+    message: &'a str,
+    label: &'a str,
+    help: Option<&'a str>,
+    #[serde(flatten)]
+    location: JsonLocation,
+    environment: Option<&'a str>,
+    service: Option<&'a str>,
+    related: Vec<JsonRelated<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonLocation {
+    file: String,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    /// Byte offsets into the file: `[start, end)`.
+    span: Span,
+}
+
+#[derive(Serialize)]
+struct Span {
+    start: usize,
+    end: usize,
+}
+
+#[derive(Serialize)]
+struct JsonRelated<'a> {
+    note: &'a str,
+    #[serde(flatten)]
+    location: JsonLocation,
+}
+
+#[derive(Serialize)]
+struct JsonSkipped {
+    path: String,
+    reason: String,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    files: usize,
+    errors: usize,
+    warnings: usize,
+    infos: usize,
+}
+
+fn location(model: &Model, at: &Location) -> JsonLocation {
+    let file = model.file(at.file);
+    let (line, column) = file.line_col(at.span.start);
+    let (end_line, end_column) = file.line_col(at.span.end);
+    JsonLocation {
+        file: file.path.display().to_string(),
+        line,
+        column,
+        end_line,
+        end_column,
+        span: Span {
+            start: at.span.start,
+            end: at.span.end,
+        },
+    }
+}
+
+pub fn render(model: &Model, findings: &[Finding]) -> String {
+    let counts = Counts::of(findings);
+    let skipped = |list: &[crate::model::Skipped]| {
+        list.iter()
+            .map(|s| JsonSkipped {
+                path: s.path.display().to_string(),
+                reason: s.reason.clone(),
+            })
+            .collect()
+    };
+    let output = Output {
+        version: SCHEMA_VERSION,
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        findings: findings
+            .iter()
+            .map(|f| JsonFinding {
+                rule: &f.rule,
+                severity: f.severity,
+                message: &f.message,
+                label: &f.label,
+                help: f.help.as_deref(),
+                location: location(model, &f.at),
+                environment: f.environment.as_deref(),
+                service: f.service.as_deref(),
+                related: f
+                    .related
+                    .iter()
+                    .map(|r| JsonRelated {
+                        note: &r.note,
+                        location: location(model, &r.at),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        skipped: skipped(&model.skipped),
+        unreadable: skipped(&model.unreadable),
+        summary: Summary {
+            files: model.files.len(),
+            errors: counts.errors,
+            warnings: counts.warnings,
+            infos: counts.infos,
+        },
+    };
+    let mut text =
+        serde_json::to_string_pretty(&output).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    text.push('\n');
+    text
+}
