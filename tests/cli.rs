@@ -1,0 +1,447 @@
+//! The CLI as users meet it: fixture trees through the real binary, output snapshotted.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use drift_lint::{Config, RuleSet};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Run the binary from the crate root, so paths in output are the stable relative ones.
+fn drift_lint(args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_drift-lint"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
+        .output()
+        .expect("the binary runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// One text for a snapshot: the exit code, then stdout and stderr, with absolute paths
+/// of this checkout redacted.
+fn transcript(run: &Run) -> String {
+    let text = format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        run.code, run.stdout, run.stderr
+    );
+    text.replace(root().to_string_lossy().as_ref(), "[ROOT]")
+}
+
+#[test]
+fn incident_fixture_reproduces_the_incident() {
+    let run = drift_lint(&["fixtures/incident-2026-04-24"]);
+    assert_eq!(run.code, 1, "{}", transcript(&run));
+    insta::assert_snapshot!(transcript(&run));
+}
+
+#[test]
+fn incident_fixture_json() {
+    let run = drift_lint(&["--format", "json", "fixtures/incident-2026-04-24"]);
+    assert_eq!(run.code, 1);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).expect("valid JSON");
+    assert_eq!(value["version"], 1);
+    insta::assert_snapshot!(transcript(&run));
+}
+
+#[test]
+fn fixed_incident_is_clean() {
+    let run = drift_lint(&["fixtures/incident-2026-04-24-fixed"]);
+    assert_eq!(run.code, 0, "{}", transcript(&run));
+    insta::assert_snapshot!(transcript(&run));
+}
+
+#[test]
+fn check_subcommand_is_the_default() {
+    let plain = drift_lint(&["fixtures/incident-2026-04-24"]);
+    let explicit = drift_lint(&["check", "fixtures/incident-2026-04-24"]);
+    assert_eq!(plain.stdout, explicit.stdout);
+    assert_eq!(plain.code, explicit.code);
+}
+
+fn rule_ids() -> Vec<String> {
+    RuleSet::load(&Config::default())
+        .expect("built-in packs load")
+        .rules
+        .into_iter()
+        .map(|rule| rule.id)
+        .collect()
+}
+
+fn rules_in_json(run: &Run) -> Vec<String> {
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).expect("valid JSON");
+    value["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| f["rule"].as_str().expect("rule id").to_string())
+        .collect()
+}
+
+/// Every built-in rule has a bad fixture that triggers it and an ok fixture that does not.
+#[test]
+fn every_rule_has_a_bad_and_an_ok_fixture() {
+    for id in rule_ids() {
+        let dir = format!("fixtures/rules/{id}");
+        for case in ["bad", "ok"] {
+            assert!(
+                root().join(&dir).join(case).is_dir(),
+                "missing {dir}/{case}"
+            );
+        }
+        let bad = drift_lint(&["--format", "json", &format!("{dir}/bad")]);
+        assert!(
+            rules_in_json(&bad).contains(&id),
+            "{id}: bad fixture does not trigger it:\n{}",
+            bad.stdout
+        );
+        let ok = drift_lint(&["--format", "json", &format!("{dir}/ok")]);
+        assert!(
+            !rules_in_json(&ok).contains(&id),
+            "{id}: ok fixture triggers it:\n{}",
+            ok.stdout
+        );
+    }
+}
+
+#[test]
+fn rule_fixture_snapshots() {
+    for id in rule_ids() {
+        let run = drift_lint(&["--select", &id, &format!("fixtures/rules/{id}/bad")]);
+        insta::assert_snapshot!(format!("rule-{id}"), transcript(&run));
+    }
+}
+
+#[test]
+fn rules_lists_every_rule() {
+    let run = drift_lint(&["rules"]);
+    assert_eq!(run.code, 0);
+    for id in rule_ids() {
+        assert!(
+            run.stdout.contains(&id),
+            "{id} missing from:\n{}",
+            run.stdout
+        );
+    }
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn explain_prints_the_rule_docs() {
+    let run = drift_lint(&["explain", "sha-pinned-image"]);
+    assert_eq!(run.code, 0);
+    for heading in ["What it does", "Why it matters", "Example", "Fix"] {
+        assert!(run.stdout.contains(heading), "{}", run.stdout);
+    }
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn explain_unknown_rule_is_a_usage_error() {
+    let run = drift_lint(&["explain", "no-such-rule"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no-such-rule"));
+}
+
+#[test]
+fn unknown_rule_in_select_is_a_usage_error() {
+    let run = drift_lint(&[
+        "--select",
+        "sha-pined-image",
+        "fixtures/incident-2026-04-24",
+    ]);
+    assert_eq!(run.code, 2, "{}", transcript(&run));
+    assert!(run.stderr.contains("unknown rule `sha-pined-image`"));
+}
+
+#[test]
+fn select_and_ignore_choose_rules() {
+    let only = drift_lint(&[
+        "--format",
+        "json",
+        "--select",
+        "sha-pinned-image",
+        "fixtures/incident-2026-04-24",
+    ]);
+    assert!(rules_in_json(&only).iter().all(|r| r == "sha-pinned-image"));
+    let without = drift_lint(&[
+        "--format",
+        "json",
+        "--ignore",
+        "sha-pinned-image,hermes-model-unset",
+        "fixtures/incident-2026-04-24",
+    ]);
+    let rules = rules_in_json(&without);
+    assert_eq!(rules, ["hermes-provider-key-missing"], "{rules:?}");
+}
+
+#[test]
+fn fail_on_sets_the_threshold() {
+    // The template's pin is only a warning: below the default threshold, above `warning`.
+    let args = [
+        "--select",
+        "sha-pinned-image",
+        "fixtures/rules/sha-pinned-image/bad/.env.example",
+    ];
+    assert_eq!(drift_lint(&args).code, 0);
+    let mut strict = vec!["--fail-on", "warning"];
+    strict.extend(args);
+    assert_eq!(drift_lint(&strict).code, 1);
+}
+
+#[test]
+fn missing_path_exits_2_and_names_it() {
+    let run = drift_lint(&["fixtures/does-not-exist"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("fixtures/does-not-exist"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    assert_eq!(drift_lint(&["--format", "xml", "."]).code, 2);
+    assert_eq!(drift_lint(&["--no-such-flag"]).code, 2);
+}
+
+#[test]
+fn env_flag_names_the_environment_of_unnamed_inputs() {
+    let file = "fixtures/env-flag/variables.json";
+    let run = drift_lint(&["--format", "json", "--env", "production", file]);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).expect("valid JSON");
+    let finding = &value["findings"][0];
+    assert_eq!(finding["environment"], "production");
+    assert!(
+        finding["help"].as_str().unwrap().contains(":latest`"),
+        "{finding}"
+    );
+}
+
+#[test]
+fn secrets_never_appear_in_any_format() {
+    let secrets = [
+        "sk-proj-FAKEfakeFAKEfake0123456789",
+        "fake-pg-password",
+        "sk-fake-333",
+        "sk-fake-000",
+        "sk-fake-111",
+        "sk-fake-222",
+        "fake-nous-key-123",
+        "fake-or-key",
+    ];
+    let inputs = [
+        "fixtures/incident-2026-04-24",
+        "fixtures/rules/parse-error/bad",
+        "fixtures/rules/hermes-provider-key-missing/bad",
+        "fixtures/rules/hermes-custom-endpoint-incomplete/bad",
+        "fixtures/rules/hermes-model-unset/bad",
+        "fixtures/secrets",
+    ];
+    for input in inputs {
+        for format in ["human", "json"] {
+            let run = drift_lint(&["--format", format, input]);
+            for secret in secrets {
+                assert!(
+                    !run.stdout.contains(secret) && !run.stderr.contains(secret),
+                    "{secret} leaked by {format} output of {input}:\n{}",
+                    transcript(&run)
+                );
+            }
+            assert!(
+                !run.stdout.contains("hunter2") && !run.stdout.contains("ghp_FAKE"),
+                "{}",
+                run.stdout
+            );
+        }
+    }
+}
+
+#[test]
+fn config_errors_name_file_line_and_field() {
+    let run = drift_lint(&[
+        "--config",
+        "fixtures/bad-config/drift-lint.toml",
+        "fixtures/bad-config",
+    ]);
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!(transcript(&run));
+}
+
+#[test]
+fn repository_rule_packs_add_rules() {
+    let run = drift_lint(&["fixtures/custom-rule-pack"]);
+    assert_eq!(run.code, 1, "{}", transcript(&run));
+    insta::assert_snapshot!(transcript(&run));
+}
+
+#[test]
+fn bad_rule_pack_is_an_error_naming_the_field() {
+    let run = drift_lint(&[
+        "--config",
+        "fixtures/bad-rule-pack/drift-lint.toml",
+        "fixtures/bad-rule-pack",
+    ]);
+    assert_eq!(run.code, 2, "{}", transcript(&run));
+    insta::assert_snapshot!(transcript(&run));
+}
+
+#[test]
+fn skipped_files_are_reported_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".env"), b"PORT=1\0\0binary").unwrap();
+    std::fs::write(dir.path().join(".env.production"), b"PORT=\xff\xfe\n").unwrap();
+    let big = "A=1\n".repeat(1_200_000);
+    std::fs::write(dir.path().join(".env.big"), big).unwrap();
+    std::fs::write(
+        dir.path().join(".env.staging"),
+        "TENANT_IMAGE=ghcr.io/a/b:a14cf86\n",
+    )
+    .unwrap();
+    let path = dir.path().to_string_lossy().into_owned();
+    let run = drift_lint(&[&path]);
+    assert_eq!(run.code, 1, "{}", transcript(&run));
+    assert!(run.stderr.contains("binary file"), "{}", run.stderr);
+    assert!(run.stderr.contains("not UTF-8"), "{}", run.stderr);
+    assert!(run.stderr.contains("larger than 4 MiB"), "{}", run.stderr);
+    assert!(run.stdout.contains("sha-pinned-image"), "{}", run.stdout);
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_do_not_hang_or_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("a")).unwrap();
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("a/loop")).unwrap();
+    std::fs::write(dir.path().join("a/.env"), "PORT=1\n").unwrap();
+    let run = drift_lint(&[&dir.path().to_string_lossy()]);
+    assert_eq!(run.code, 0, "{}", transcript(&run));
+}
+
+#[test]
+fn walk_honours_gitignore_and_skips_vendor_dirs() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |path: &str, text: &str| {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    let pinned = "TENANT_IMAGE=ghcr.io/a/b:a14cf86\n";
+    write(".gitignore", "ignored/\n");
+    write("ignored/.env", pinned);
+    write("node_modules/pkg/.env", pinned);
+    write("target/.env", pinned);
+    write(".git/.env", pinned);
+    write("app/.env", pinned);
+    let run = drift_lint(&["--format", "json", &dir.path().to_string_lossy()]);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let files: Vec<&str> = value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].ends_with("app/.env"), "{files:?}");
+}
+
+#[test]
+fn inline_suppression_silences_one_rule_on_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env.staging"),
+        "# drift-lint: ignore[sha-pinned-image]\nA_IMAGE=ghcr.io/a/b:a14cf86\nB_IMAGE=ghcr.io/a/c:a14cf86 # drift-lint: ignore[hermes-model-unset]\n",
+    )
+    .unwrap();
+    let run = drift_lint(&["--format", "json", &dir.path().to_string_lossy()]);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let findings = value["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["line"], 3);
+}
+
+#[test]
+fn json_locations_are_exact() {
+    let run = drift_lint(&[
+        "--format",
+        "json",
+        "--select",
+        "sha-pinned-image",
+        "fixtures/incident-2026-04-24/railway",
+    ]);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let finding = &value["findings"][0];
+    let file = finding["file"].as_str().unwrap();
+    let text = std::fs::read_to_string(root().join(file)).unwrap();
+    let start = finding["span"]["start"].as_u64().unwrap() as usize;
+    let end = finding["span"]["end"].as_u64().unwrap() as usize;
+    assert_eq!(&text[start..end], "staging-a14cf86");
+    assert_eq!(finding["line"], 10);
+    assert_eq!(finding["column"], 56);
+    assert_eq!(finding["end_column"], 71);
+    assert_eq!(finding["environment"], "staging");
+    assert_eq!(finding["service"], "control-plane");
+}
+
+#[test]
+fn broken_pipe_exits_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_drift-lint"))
+        .args(["fixtures/incident-2026-04-24"])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_ne!(status.code(), Some(101), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// Reads the real-world corpus in place; skipped with a note where it is absent.
+fn corpus() -> Option<PathBuf> {
+    let path = root().join("../shared/corpus");
+    if path.is_dir() {
+        Some(path)
+    } else {
+        eprintln!("note: ../shared/corpus not found; corpus test skipped");
+        None
+    }
+}
+
+#[test]
+fn corpus_run_finishes_with_findings_or_clean_never_trouble() {
+    let Some(corpus) = corpus() else { return };
+    let run = drift_lint(&["--format", "json", &corpus.to_string_lossy()]);
+    assert!(run.code == 0 || run.code == 1, "{}", transcript(&run));
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).expect("valid JSON");
+    assert!(
+        value["summary"]["files"].as_u64().unwrap() > 300,
+        "{}",
+        value["summary"]
+    );
+    assert!(Path::new(&corpus).is_dir());
+}
