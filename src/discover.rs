@@ -254,10 +254,19 @@ fn walk(root: &Path, config: &Config, files: &mut Vec<(PathBuf, Candidate)>, mod
                     files.push((path, candidate));
                 }
             }
-            Err(error) => model.skipped.push(Skipped {
-                path: error_path(&error).unwrap_or_else(|| root.to_path_buf()),
-                reason: walk_error_reason(&error),
-            }),
+            // A symlink loop is only noted; a directory that cannot be read means part of
+            // the tree went unchecked, so the run cannot pass.
+            Err(error) => {
+                let skipped = Skipped {
+                    path: error_path(&error).unwrap_or_else(|| root.to_path_buf()),
+                    reason: walk_error_reason(&error),
+                };
+                if is_loop(&error) {
+                    model.skipped.push(skipped);
+                } else {
+                    model.unreadable.push(skipped);
+                }
+            }
         }
     }
 }
@@ -270,6 +279,16 @@ fn error_path(error: &ignore::Error) -> Option<PathBuf> {
         }
         ignore::Error::Loop { child, .. } => Some(child.clone()),
         _ => None,
+    }
+}
+
+fn is_loop(error: &ignore::Error) -> bool {
+    match error {
+        ignore::Error::Loop { .. } => true,
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => is_loop(err),
+        _ => false,
     }
 }
 

@@ -39,11 +39,13 @@ pub fn is_dotenv_name(name: &str) -> bool {
     if CODE.contains(&extension) && name != ".env" {
         return false;
     }
+    const TEMPLATE_NAMES: &[&str] = &["env.example", "env.sample", "env.template", "env.dist"];
     name == ".env"
         || name.starts_with(".env.")
         || name.ends_with(".env")
         || name.contains(".env.")
         || name.starts_with("env.")
+        || TEMPLATE_NAMES.iter().any(|t| name.ends_with(t))
 }
 
 /// Origin and environment a dotenv file's name implies.
