@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::error::Error;
 use crate::finding::Severity;
-use crate::model::Origin;
+use crate::model::{Origin, SourceKind};
 
 pub const CONFIG_FILE_NAME: &str = "drift-lint.toml";
 
@@ -84,17 +84,6 @@ pub struct FileScope {
     pub kind: Option<String>,
 }
 
-pub const KNOWN_KINDS: &[&str] = &[
-    "dotenv",
-    "railway-variables-json",
-    "railway-variables-kv",
-    "railway-environment-config",
-    "railway-json",
-    "railway-toml",
-    "github-workflow",
-    "github-action",
-];
-
 impl Config {
     /// Look for `drift-lint.toml` from `start` upward, stopping at the repository root
     /// (the first directory holding `.git`).
@@ -155,12 +144,13 @@ impl Config {
                 }
             }
             if let Some(kind) = &mapping.kind {
-                if !KNOWN_KINDS.contains(&kind.as_str()) {
+                if SourceKind::from_label(kind).is_none() {
+                    let known: Vec<&str> = SourceKind::ALL.iter().map(|k| k.label()).collect();
                     return Err(invalid(
                         "kind",
                         format!(
                             "unknown kind `{kind}` (expected one of {})",
-                            KNOWN_KINDS.join(", ")
+                            known.join(", ")
                         ),
                     ));
                 }

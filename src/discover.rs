@@ -85,22 +85,6 @@ fn candidate_by_name(path: &Path) -> Option<Candidate> {
     None
 }
 
-fn kind_from_label(label: &str) -> Option<SourceKind> {
-    use SourceKind::*;
-    [
-        Dotenv,
-        RailwayVariablesJson,
-        RailwayVariablesKv,
-        RailwayEnvironmentConfig,
-        RailwayConfigJson,
-        RailwayConfigToml,
-        Workflow,
-        Action,
-    ]
-    .into_iter()
-    .find(|kind| kind.label() == label)
-}
-
 static WORKFLOW_ON: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?m)^(on|"on"|'on'|true):"#).expect("valid pattern"));
 static WORKFLOW_JOBS: LazyLock<Regex> =
@@ -335,7 +319,7 @@ fn load_file(model: &mut Model, inputs: &Inputs<'_>, path: &Path, candidate: Can
         return skip(model, "not UTF-8 text".into());
     };
     let file_scope = inputs.config.scope_for(path);
-    let forced = file_scope.kind.as_deref().and_then(kind_from_label);
+    let forced = file_scope.kind.as_deref().and_then(SourceKind::from_label);
     let kind = match forced.or_else(|| sniff(candidate, path, &text)) {
         Some(kind) => kind,
         None => {

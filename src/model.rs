@@ -35,6 +35,23 @@ pub enum SourceKind {
 }
 
 impl SourceKind {
+    pub const ALL: [SourceKind; 8] = [
+        SourceKind::Dotenv,
+        SourceKind::RailwayVariablesJson,
+        SourceKind::RailwayVariablesKv,
+        SourceKind::RailwayEnvironmentConfig,
+        SourceKind::RailwayConfigJson,
+        SourceKind::RailwayConfigToml,
+        SourceKind::Workflow,
+        SourceKind::Action,
+    ];
+
+    pub fn from_label(label: &str) -> Option<SourceKind> {
+        SourceKind::ALL
+            .into_iter()
+            .find(|kind| kind.label() == label)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             SourceKind::Dotenv => "dotenv",
