@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
+use crate::age::{ImageConfig, StalenessConfig};
 use crate::error::Error;
 use crate::finding::Severity;
 use crate::model::{Origin, SourceKind};
@@ -43,6 +44,12 @@ pub struct ConfigFile {
     /// Globs that say which environment and service files belong to.
     #[serde(default)]
     pub scope: Vec<ScopeMapping>,
+    /// Staleness limits and lookups for every image.
+    #[serde(default)]
+    pub staleness: StalenessConfig,
+    /// Per-image source repository and limits, keyed by image name (`ghcr.io/org/app`).
+    #[serde(default)]
+    pub images: BTreeMap<String, ImageConfig>,
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]

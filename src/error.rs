@@ -35,7 +35,7 @@ impl Error {
 }
 
 /// A path as the user would type it: relative to the working directory when it is inside it.
-fn shown(path: &Path) -> String {
+pub(crate) fn shown(path: &Path) -> String {
     std::env::current_dir()
         .ok()
         .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))

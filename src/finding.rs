@@ -66,6 +66,8 @@ pub struct Finding {
     pub related: Vec<Related>,
     pub environment: Option<String>,
     pub service: Option<String>,
+    /// The rule could not decide (a lookup failed): not a pass, not a proven problem.
+    pub unknown: bool,
 }
 
 impl Finding {
@@ -80,6 +82,7 @@ impl Finding {
             related: Vec::new(),
             environment: None,
             service: None,
+            unknown: false,
         }
     }
 

@@ -16,13 +16,16 @@
 
 use std::path::PathBuf;
 
+pub mod age;
 pub mod config;
 pub mod discover;
 mod error;
 pub mod finding;
+pub mod git;
 pub mod image;
 pub mod model;
 pub mod redact;
+pub mod registry;
 pub mod report;
 pub mod rules;
 pub mod source;
@@ -44,6 +47,15 @@ pub struct Options {
     pub ignore: Vec<String>,
     /// Environment for inputs whose name does not say.
     pub environment: Option<String>,
+    /// Ask registries for image ages.
+    pub online: bool,
+    /// Make no network request at all, whatever the configuration says.
+    pub offline: bool,
+    /// The git repository for images not mapped in drift-lint.toml.
+    pub git_repo: Option<PathBuf>,
+    /// "Now" in unix seconds, for reproducible registry ages (default: the clock, or
+    /// `DRIFT_LINT_NOW`).
+    pub now: Option<i64>,
 }
 
 /// What a run produced.
@@ -56,6 +68,14 @@ pub struct Outcome {
 
 /// Load the configuration and rules, read every input once, run every rule.
 pub fn run(options: &Options) -> Result<Outcome, Error> {
+    run_with_progress(options, &age::Quiet)
+}
+
+/// [`run`], reporting slow lookups to `progress`.
+pub fn run_with_progress(
+    options: &Options,
+    progress: &dyn age::Progress,
+) -> Result<Outcome, Error> {
     let paths = if options.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -98,10 +118,40 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         config: &config,
         environment: options.environment.as_deref(),
     });
-    let findings = rules::check(&rules, &model, &config);
+    let scan_root = if paths[0].is_file() {
+        paths[0].parent().map(PathBuf::from).unwrap_or_default()
+    } else {
+        paths[0].clone()
+    };
+    let age_options = age::AgeOptions {
+        online: options.online,
+        offline: options.offline,
+        git_repo: options.git_repo.clone(),
+        scan_root: if scan_root.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            scan_root
+        },
+        now: options.now.unwrap_or_else(now),
+    };
+    let wanted = rules::staleness_wanted(&rules, &model, &config);
+    let ages = age::gather(&wanted, &config, &age_options, &git::SystemGit, progress);
+    let findings = rules::check(&rules, &model, &config, &ages);
     Ok(Outcome {
         model,
         findings,
         config,
     })
+}
+
+/// Unix seconds now, or `DRIFT_LINT_NOW` when set (reproducible runs and tests).
+fn now() -> i64 {
+    std::env::var("DRIFT_LINT_NOW")
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64)
+        })
 }

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use drift_lint::report::{human, json};
+
+mod progress;
 use drift_lint::{Config, Error, Options, RuleSet, Severity};
 
 /// Exit codes: 0 clean, 1 findings at or above --fail-on, 2 the tool could not do its job.
@@ -69,6 +71,18 @@ struct CheckArgs {
     fail_on: Option<FailOn>,
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// Ask container registries for image ages (also `online = true` in [staleness]).
+    #[arg(long, conflicts_with = "offline")]
+    online: bool,
+    /// Make no network request at all, whatever the configuration says.
+    #[arg(long)]
+    offline: bool,
+    /// Git repository to look commit tags up in (default: the scanned repository).
+    #[arg(long, value_name = "PATH")]
+    git_repo: Option<PathBuf>,
+    /// Exit 2 when an image's age cannot be told (a lookup failed, history missing).
+    #[arg(long)]
+    fail_on_unknown: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -195,8 +209,17 @@ fn check(args: CheckArgs) -> Result<u8, Error> {
         select: args.select.clone(),
         ignore: args.ignore.clone(),
         environment: args.environment.clone(),
+        online: args.online,
+        offline: args.offline,
+        git_repo: args.git_repo.clone(),
+        now: None,
     };
-    let outcome = drift_lint::run(&options)?;
+    let show_progress = matches!(args.format, Format::Human) && io::stderr().is_terminal();
+    let outcome = if show_progress {
+        drift_lint::run_with_progress(&options, &progress::Spinner::default())?
+    } else {
+        drift_lint::run(&options)?
+    };
     let model = &outcome.model;
     let output = match args.format {
         Format::Json => json::render(model, &outcome.findings),
@@ -236,6 +259,11 @@ fn check(args: CheckArgs) -> Result<u8, Error> {
         );
     }
     if !model.unreadable.is_empty() {
+        return Ok(EXIT_TROUBLE);
+    }
+    let unknown = outcome.findings.iter().filter(|f| f.unknown).count();
+    if args.fail_on_unknown && unknown > 0 {
+        eprintln!("drift-lint: error: the age of {unknown} image(s) could not be told (--fail-on-unknown)");
         return Ok(EXIT_TROUBLE);
     }
     let threshold: Severity = args

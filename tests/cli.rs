@@ -1,5 +1,7 @@
 //! The CLI as users meet it: fixture trees through the real binary, output snapshotted.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -17,10 +19,18 @@ fn root() -> PathBuf {
 
 /// Run the binary from the crate root, so paths in output are the stable relative ones.
 fn drift_lint(args: &[&str]) -> Run {
+    drift_lint_in(&root(), args)
+}
+
+fn drift_lint_in(dir: &Path, args: &[&str]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_drift-lint"))
         .args(args)
-        .current_dir(root())
+        .current_dir(dir)
         .env("NO_COLOR", "1")
+        .env(
+            "DRIFT_LINT_CACHE_DIR",
+            std::env::temp_dir().join("drift-lint-cli-tests-cache"),
+        )
         .env_remove("COLUMNS")
         .output()
         .expect("the binary runs");
@@ -91,6 +101,41 @@ fn rules_in_json(run: &Run) -> Vec<String> {
         .collect()
 }
 
+/// A fixture holding a `molecule-core.history` marker needs molecule-core's history beside
+/// it (tests/support/history.rs builds it): it runs from a temporary copy. Others run in place.
+struct Fixture {
+    _temp: Option<tempfile::TempDir>,
+    dir: PathBuf,
+    path: String,
+}
+
+fn fixture(relative: &str) -> Fixture {
+    let source = root().join(relative);
+    if !source.join("molecule-core.history").exists() {
+        return Fixture {
+            _temp: None,
+            dir: root(),
+            path: relative.to_string(),
+        };
+    }
+    let temp = tempfile::tempdir().unwrap();
+    let copy = temp.path().join("fixture");
+    support::copy_tree(&source, &copy);
+    support::history::build(&copy.join("molecule-core"));
+    Fixture {
+        _temp: Some(temp),
+        dir: copy,
+        path: ".".to_string(),
+    }
+}
+
+fn run_fixture(relative: &str, args: &[&str]) -> Run {
+    let fixture = fixture(relative);
+    let mut all: Vec<&str> = args.to_vec();
+    all.push(&fixture.path);
+    drift_lint_in(&fixture.dir, &all)
+}
+
 /// Every built-in rule has a bad fixture that triggers it and an ok fixture that does not.
 #[test]
 fn every_rule_has_a_bad_and_an_ok_fixture() {
@@ -102,13 +147,13 @@ fn every_rule_has_a_bad_and_an_ok_fixture() {
                 "missing {dir}/{case}"
             );
         }
-        let bad = drift_lint(&["--format", "json", &format!("{dir}/bad")]);
+        let bad = run_fixture(&format!("{dir}/bad"), &["--format", "json"]);
         assert!(
             rules_in_json(&bad).contains(&id),
             "{id}: bad fixture does not trigger it:\n{}",
             bad.stdout
         );
-        let ok = drift_lint(&["--format", "json", &format!("{dir}/ok")]);
+        let ok = run_fixture(&format!("{dir}/ok"), &["--format", "json"]);
         assert!(
             !rules_in_json(&ok).contains(&id),
             "{id}: ok fixture triggers it:\n{}",
@@ -120,7 +165,7 @@ fn every_rule_has_a_bad_and_an_ok_fixture() {
 #[test]
 fn rule_fixture_snapshots() {
     for id in rule_ids() {
-        let run = drift_lint(&["--select", &id, &format!("fixtures/rules/{id}/bad")]);
+        let run = run_fixture(&format!("fixtures/rules/{id}/bad"), &["--select", &id]);
         insta::assert_snapshot!(format!("rule-{id}"), transcript(&run));
     }
 }
@@ -181,7 +226,7 @@ fn select_and_ignore_choose_rules() {
         "--format",
         "json",
         "--ignore",
-        "sha-pinned-image,hermes-model-unset",
+        "sha-pinned-image,hermes-model-unset,stale-image-tag",
         "fixtures/incident-2026-04-24",
     ]);
     let rules = rules_in_json(&without);
@@ -347,7 +392,13 @@ fn walk_honours_gitignore_and_skips_vendor_dirs() {
     write("target/.env", pinned);
     write(".git/.env", pinned);
     write("app/.env", pinned);
-    let run = drift_lint(&["--format", "json", &dir.path().to_string_lossy()]);
+    let run = drift_lint(&[
+        "--format",
+        "json",
+        "--select",
+        "sha-pinned-image",
+        &dir.path().to_string_lossy(),
+    ]);
     let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let files: Vec<&str> = value["findings"]
         .as_array()
@@ -367,7 +418,13 @@ fn inline_suppression_silences_one_rule_on_one_line() {
         "# drift-lint: ignore[sha-pinned-image]\nA_IMAGE=ghcr.io/a/b:a14cf86\nB_IMAGE=ghcr.io/a/c:a14cf86 # drift-lint: ignore[hermes-model-unset]\n",
     )
     .unwrap();
-    let run = drift_lint(&["--format", "json", &dir.path().to_string_lossy()]);
+    let run = drift_lint(&[
+        "--format",
+        "json",
+        "--select",
+        "sha-pinned-image",
+        &dir.path().to_string_lossy(),
+    ]);
     let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let findings = value["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 1, "{findings:?}");

@@ -36,6 +36,8 @@ struct JsonFinding<'a> {
     location: JsonLocation,
     environment: Option<&'a str>,
     service: Option<&'a str>,
+    /// True when a lookup failed and the rule could not decide.
+    unknown: bool,
     related: Vec<JsonRelated<'a>>,
 }
 
@@ -121,6 +123,7 @@ pub fn render(model: &Model, findings: &[Finding]) -> String {
                 location: location(model, &f.at),
                 environment: f.environment.as_deref(),
                 service: f.service.as_deref(),
+                unknown: f.unknown,
                 related: f
                     .related
                     .iter()

@@ -58,6 +58,20 @@ fn default_deny() -> Vec<String> {
     vec!["commit-sha".into(), "digest".into()]
 }
 
+/// Every name must be a tag class `TagKind::label` spells.
+pub fn check_tag_classes(classes: &[String]) -> Result<(), String> {
+    match classes
+        .iter()
+        .find(|class| !TAG_CLASSES.contains(&class.as_str()))
+    {
+        Some(unknown) => Err(format!(
+            "unknown tag class `{unknown}` (expected one of {})",
+            TAG_CLASSES.join(", ")
+        )),
+        None => Ok(()),
+    }
+}
+
 #[derive(Debug)]
 pub struct ImagePin {
     params: ImagePinParams,
@@ -65,19 +79,7 @@ pub struct ImagePin {
 
 impl ImagePin {
     pub fn new(params: ImagePinParams) -> Result<Self, (&'static str, String)> {
-        if let Some(unknown) = params
-            .deny
-            .iter()
-            .find(|class| !TAG_CLASSES.contains(&class.as_str()))
-        {
-            return Err((
-                "deny",
-                format!(
-                    "unknown tag class `{unknown}` (expected one of {})",
-                    TAG_CLASSES.join(", ")
-                ),
-            ));
-        }
+        check_tag_classes(&params.deny).map_err(|m| ("deny", m))?;
         Ok(ImagePin { params })
     }
 

@@ -8,19 +8,23 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::Deserialize;
 
+use crate::age::{limits_for, Ages, Wanted};
 use crate::config::{line_of_field, Config};
 use crate::error::Error;
 use crate::finding::{Finding, Severity};
+use crate::image::ImageRef;
 use crate::model::{FileId, Model, Origin, Scope, Setting};
 
 mod forbid;
 mod image_pin;
 mod parse_error;
 mod require;
+mod staleness;
 
 pub use forbid::ForbidParams;
 pub use image_pin::ImagePinParams;
 pub use require::RequireParams;
+pub use staleness::StalenessParams;
 
 /// The packs shipped in `rules/`, compiled into the binary.
 pub const BUILTIN_PACKS: &[(&str, &str)] = &[
@@ -63,6 +67,8 @@ struct RuleDef {
     require: Option<RequireParams>,
     #[serde(default)]
     forbid: Option<ForbidParams>,
+    #[serde(default)]
+    staleness: Option<StalenessParams>,
 }
 
 /// The rule's own documentation, printed by `drift-lint explain`.
@@ -172,10 +178,11 @@ enum Check {
     ImagePin(image_pin::ImagePin),
     Require(require::Require),
     Forbid(forbid::Forbid),
+    Staleness(staleness::Staleness),
 }
 
 /// Check kinds a pack may name.
-pub const KINDS: &[&str] = &["image-pin", "require", "forbid", "parse-error"];
+pub const KINDS: &[&str] = &["image-pin", "require", "forbid", "staleness", "parse-error"];
 
 impl Rule {
     pub fn kind(&self) -> &'static str {
@@ -184,6 +191,7 @@ impl Rule {
             Check::ImagePin(_) => "image-pin",
             Check::Require(_) => "require",
             Check::Forbid(_) => "forbid",
+            Check::Staleness(_) => "staleness",
         }
     }
 
@@ -390,6 +398,7 @@ fn build_check(def: &RuleDef) -> Result<Check, (&'static str, String)> {
         ("image-pin", def.image_pin.is_some()),
         ("require", def.require.is_some()),
         ("forbid", def.forbid.is_some()),
+        ("staleness", def.staleness.is_some()),
     ]
     .into_iter()
     .filter_map(|(name, present)| present.then_some(name))
@@ -417,6 +426,8 @@ fn build_check(def: &RuleDef) -> Result<Check, (&'static str, String)> {
             require::Require::new(params).map(Check::Require)
         }
         "forbid" => forbid::Forbid::new(def.forbid.clone().unwrap_or_default()).map(Check::Forbid),
+        "staleness" => staleness::Staleness::new(def.staleness.clone().unwrap_or_default())
+            .map(Check::Staleness),
         other => Err((
             "kind",
             format!(
@@ -433,6 +444,7 @@ fn check_placeholders(check: &Check) -> &'static [&'static str] {
         Check::ImagePin(_) => image_pin::PLACEHOLDERS,
         Check::Require(_) => require::PLACEHOLDERS,
         Check::Forbid(_) => forbid::PLACEHOLDERS,
+        Check::Staleness(_) => staleness::PLACEHOLDERS,
     }
 }
 
@@ -507,15 +519,55 @@ pub struct Context<'a> {
     pub model: &'a Model,
     pub config: &'a Config,
     pub groups: &'a Groups<'a>,
+    /// Image ages gathered before the rules ran.
+    pub ages: &'a Ages,
+}
+
+/// The images staleness rules will ask about, with the commits each must contain, so
+/// they can be looked up once, before any rule runs.
+pub fn staleness_wanted(rules: &RuleSet, model: &Model, config: &Config) -> Vec<Wanted> {
+    let mut wanted: BTreeMap<String, Wanted> = BTreeMap::new();
+    for rule in &rules.rules {
+        let Check::Staleness(check) = &rule.check else {
+            continue;
+        };
+        for setting in model
+            .settings
+            .iter()
+            .filter(|s| rule.applies.setting_matches(s))
+        {
+            let Some(value) = setting.non_empty_value() else {
+                continue;
+            };
+            let Ok(image) = ImageRef::parse(value) else {
+                continue;
+            };
+            if !check.wants(&image) {
+                continue;
+            }
+            let require = limits_for(&check.limits, config, &image).require_commits;
+            wanted
+                .entry(value.to_string())
+                .or_insert_with(|| Wanted {
+                    reference: value.to_string(),
+                    image,
+                    require: BTreeSet::new(),
+                })
+                .require
+                .extend(require);
+        }
+    }
+    wanted.into_values().collect()
 }
 
 /// Run every rule over the model; findings come back suppressed, deduplicated and sorted.
-pub fn check(rules: &RuleSet, model: &Model, config: &Config) -> Vec<Finding> {
+pub fn check(rules: &RuleSet, model: &Model, config: &Config, ages: &Ages) -> Vec<Finding> {
     let groups = Groups::new(model);
     let context = Context {
         model,
         config,
         groups: &groups,
+        ages,
     };
     let mut findings = Vec::new();
     for rule in &rules.rules {
@@ -524,6 +576,7 @@ pub fn check(rules: &RuleSet, model: &Model, config: &Config) -> Vec<Finding> {
             Check::ImagePin(check) => check.check(rule, &context),
             Check::Require(check) => check.check(rule, &context),
             Check::Forbid(check) => check.check(rule, &context),
+            Check::Staleness(check) => check.check(rule, &context),
         };
         findings.extend(found);
     }
