@@ -36,10 +36,7 @@ impl Forbid {
 
     pub fn check(&self, rule: &Rule, context: &Context<'_>) -> Vec<Finding> {
         context
-            .model
-            .settings
-            .iter()
-            .filter(|setting| rule.applies.setting_matches(setting))
+            .settings_for(rule)
             .filter_map(|setting| {
                 let at = match (&self.value, setting.value.as_deref()) {
                     (None, _) => setting.key_at.clone(),

@@ -85,10 +85,7 @@ impl ImagePin {
 
     pub fn check(&self, rule: &Rule, context: &Context<'_>) -> Vec<Finding> {
         context
-            .model
-            .settings
-            .iter()
-            .filter(|setting| rule.applies.setting_matches(setting))
+            .settings_for(rule)
             .filter_map(|setting| self.check_setting(rule, context, setting))
             .collect()
     }
@@ -165,7 +162,7 @@ fn short_digest(digest: &str) -> String {
 
 /// The exact bytes of the tag or digest inside the value as written; the whole value when
 /// the written form differs from the decoded one (escapes).
-fn pin_location(
+pub(super) fn pin_location(
     context: &Context<'_>,
     setting: &Setting,
     value: &str,

@@ -523,6 +523,19 @@ pub struct Context<'a> {
     pub ages: &'a Ages,
 }
 
+impl<'a> Context<'a> {
+    /// The settings a rule applies to.
+    pub fn settings_for<'r>(&self, rule: &'r Rule) -> impl Iterator<Item = &'a Setting> + 'r
+    where
+        'a: 'r,
+    {
+        self.model
+            .settings
+            .iter()
+            .filter(move |setting| rule.applies.setting_matches(setting))
+    }
+}
+
 /// The images staleness rules will ask about, with the commits each must contain, so
 /// they can be looked up once, before any rule runs.
 pub fn staleness_wanted(rules: &RuleSet, model: &Model, config: &Config) -> Vec<Wanted> {

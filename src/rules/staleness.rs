@@ -96,10 +96,7 @@ impl Staleness {
 
     pub fn check(&self, rule: &Rule, context: &Context<'_>) -> Vec<Finding> {
         context
-            .model
-            .settings
-            .iter()
-            .filter(|setting| rule.applies.setting_matches(setting))
+            .settings_for(rule)
             .filter_map(|setting| self.check_setting(rule, context, setting))
             .collect()
     }
@@ -130,21 +127,11 @@ impl Staleness {
             .clone()
             .or_else(|| image.digest.clone())
             .unwrap_or_else(|| "latest".into());
-        let at = match (&image.tag_range, setting.value_at.span.len() >= value.len()) {
-            (Some(range), true) => {
-                let written = &context.model.file(setting.value_at.file).text;
-                let offset = written
-                    .get(setting.value_at.span.clone())
-                    .and_then(|w| w.find(value))
-                    .unwrap_or(0);
-                let start = setting.value_at.span.start + offset;
-                crate::model::Location::new(
-                    setting.value_at.file,
-                    start + range.start..start + range.end,
-                )
-            }
-            _ => setting.value_at.clone(),
-        };
+        let pin_range = image
+            .tag_range
+            .clone()
+            .or_else(|| image.digest_range.clone());
+        let at = super::image_pin::pin_location(context, setting, value, pin_range);
         let values = Values::default()
             .with("key", setting.key.clone())
             .with("image", value.to_string())
