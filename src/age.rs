@@ -147,6 +147,9 @@ pub struct StalenessConfig {
     /// Platform to pick from multi-platform images (default `linux/amd64`).
     #[serde(default)]
     pub platform: Option<String>,
+    /// Seconds one registry request may take, answer included (default 20).
+    #[serde(default)]
+    pub timeout: Option<u64>,
 }
 
 /// `[images."ghcr.io/org/app"]`: where an image is built from, and its own limits.
@@ -360,6 +363,12 @@ fn lookup_registry(
     let mut registry_options = RegistryOptions::default();
     if let Some(platform) = &config.file.staleness.platform {
         registry_options.platform = platform.clone();
+    }
+    if let Some(seconds) = config.file.staleness.timeout {
+        registry_options.timeout = std::time::Duration::from_secs(seconds.max(1));
+        registry_options.connect_timeout = registry_options
+            .connect_timeout
+            .min(registry_options.timeout);
     }
     let registry = match Registry::new(registry_options) {
         Ok(registry) => registry,

@@ -443,3 +443,127 @@ fn offline_makes_no_request_even_when_the_config_says_online() {
     untouched.assert();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 }
+
+/// Each registry fault through the CLI: a clear message and the right exit code, and none
+/// hangs. With `--fail-on-unknown`, an age that could not be told exits 2; a fault that a
+/// retry overcomes leaves a fresh image clean (exit 0).
+#[test]
+fn online_registry_faults_give_clear_messages_and_exit_codes() {
+    use std::time::{Duration, Instant};
+    let repo = "molecule-ai/platform-tenant";
+    let manifest_path = format!("/v2/{repo}/manifests/staging-latest");
+    type Setup = fn(&mut mockito::Server, &str) -> Vec<mockito::Mock>;
+    let fresh: fn(&mut mockito::Server) -> Vec<mockito::Mock> = |server| {
+        registry::serve(
+            server,
+            "molecule-ai/platform-tenant",
+            "staging-latest",
+            "2026-04-24T09:00:00Z",
+            history::PINNED,
+        )
+        .mocks
+    };
+    let cases: Vec<(&str, Setup, i32, &str)> = vec![
+        (
+            "401 without a challenge",
+            |server, path| vec![server.mock("GET", path).with_status(401).create()],
+            2,
+            "401",
+        ),
+        (
+            "404 tag",
+            |server, path| vec![server.mock("GET", path).with_status(404).create()],
+            2,
+            "404",
+        ),
+        (
+            "malformed manifest",
+            |server, path| {
+                vec![server
+                    .mock("GET", path)
+                    .with_status(200)
+                    .with_header("content-type", "application/vnd.oci.image.manifest.v1+json")
+                    .with_body("{\"schemaVersion\": 2, \"config\": ")
+                    .create()]
+            },
+            2,
+            "manifest",
+        ),
+        (
+            "slower than the timeout",
+            |server, path| {
+                vec![server
+                    .mock("GET", path)
+                    .with_body_from_request(|_| {
+                        std::thread::sleep(std::time::Duration::from_millis(2_500));
+                        b"{}".to_vec()
+                    })
+                    .create()]
+            },
+            2,
+            "",
+        ),
+    ];
+    for (name, setup, expected, says) in cases {
+        let temp = tempfile::tempdir().unwrap();
+        let mut server = mockito::Server::new();
+        let _mocks = setup(&mut server, &manifest_path);
+        let work = temp.path().join("work");
+        write_export(
+            &work,
+            &format!("{}/{repo}:staging-latest", server.host_with_port()),
+        );
+        std::fs::write(work.join("drift-lint.toml"), "[staleness]\ntimeout = 1\n").unwrap();
+        let started = Instant::now();
+        let run = drift_lint(
+            &work,
+            &["--format", "json", "--online", "--fail-on-unknown", "."],
+            temp.path(),
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{name}: took {:?}",
+            started.elapsed()
+        );
+        assert_eq!(run.code, expected, "{name}: {}\n{}", run.stdout, run.stderr);
+        let finding = &run.findings("stale-image-tag")[0];
+        let message = finding["message"].as_str().unwrap();
+        assert!(
+            message.contains("unknown") && message.contains(says),
+            "{name}: {message}"
+        );
+        assert!(
+            message.contains(&server.host_with_port()),
+            "{name}: {message}"
+        );
+    }
+    // Faults a retry overcomes: 429 with Retry-After, and a 500, then the real answer.
+    for (name, status, header) in [
+        ("429 then success", 429, Some(("retry-after", "1"))),
+        ("500 then success", 500, None),
+    ] {
+        let temp = tempfile::tempdir().unwrap();
+        let mut server = mockito::Server::new();
+        let mut fault = server
+            .mock("GET", manifest_path.as_str())
+            .with_status(status)
+            .expect(1);
+        if let Some((header, value)) = header {
+            fault = fault.with_header(header, value);
+        }
+        let fault = fault.create();
+        let _served = fresh(&mut server);
+        let work = temp.path().join("work");
+        write_export(
+            &work,
+            &format!("{}/{repo}:staging-latest", server.host_with_port()),
+        );
+        let run = drift_lint(
+            &work,
+            &["--format", "json", "--online", "--fail-on-unknown", "."],
+            temp.path(),
+        );
+        fault.assert();
+        assert_eq!(run.code, 0, "{name}: {}\n{}", run.stdout, run.stderr);
+    }
+}
