@@ -505,43 +505,37 @@ impl<'a> Scanner<'a> {
     /// Offset just past the `)` matching the `(` at `open`, or the end of the scan range.
     /// `quote_depth` counts `"$(` levels already open, which bounds the recursion.
     fn matching_paren(&self, open: usize, quote_depth: usize) -> usize {
-        let mut depth = 0usize;
-        let mut at = open;
-        while at < self.end {
-            match self.bytes[at] {
-                b'\\' => at += 1,
-                b'\'' => at = self.skip_past(at + 1, b'\'') - 1,
-                b'"' => at = self.skip_double_quotes(at + 1, quote_depth + 1) - 1,
-                b'$' if self.bytes[at..].starts_with(b"${{") => {
-                    at = self.src[at..self.end]
-                        .find("}}")
-                        .map_or(self.end, |i| at + i + 1);
-                }
-                b'(' => depth += 1,
-                b')' => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        return at + 1;
-                    }
-                }
-                _ => {}
-            }
-            at += 1;
-        }
-        self.end
+        self.matching(open, (b'(', b')'), quote_depth + 1, true)
     }
 
     /// Offset just past the `}` matching the `{` at `open`, or the end of the scan range.
     fn matching_brace(&self, open: usize) -> usize {
+        self.matching(open, (b'{', b'}'), 0, false)
+    }
+
+    /// Offset just past the `close` matching the `open` byte at `open`, skipping quotes
+    /// (double quotes scanned at `quote_depth`) and, when asked, `${{ ... }}` expressions.
+    fn matching(
+        &self,
+        open: usize,
+        (opening, closing): (u8, u8),
+        quote_depth: usize,
+        skip_expressions: bool,
+    ) -> usize {
         let mut depth = 0usize;
         let mut at = open;
         while at < self.end {
             match self.bytes[at] {
                 b'\\' => at += 1,
                 b'\'' => at = self.skip_past(at + 1, b'\'') - 1,
-                b'"' => at = self.skip_double_quotes(at + 1, 0) - 1,
-                b'{' => depth += 1,
-                b'}' => {
+                b'"' => at = self.skip_double_quotes(at + 1, quote_depth) - 1,
+                b'$' if skip_expressions && self.bytes[at..].starts_with(b"${{") => {
+                    at = self.src[at..self.end]
+                        .find("}}")
+                        .map_or(self.end, |i| at + i + 1);
+                }
+                byte if byte == opening => depth += 1,
+                byte if byte == closing => {
                     depth = depth.saturating_sub(1);
                     if depth == 0 {
                         return at + 1;
