@@ -344,10 +344,13 @@ fn load_file(model: &mut Model, inputs: &Inputs<'_>, path: &Path, candidate: Can
         if file_scope.service.is_some() {
             hint.service.clone_from(&file_scope.service);
         }
-        let named_by_file = matches!(
-            kind,
-            SourceKind::Workflow | SourceKind::Action | SourceKind::Dotenv
-        );
+        // `--env` fills in only where nothing else names the environment: a workflow names
+        // it per job, a dotenv file may in its name (`.env.production`).
+        let named_by_file = match kind {
+            SourceKind::Workflow | SourceKind::Action => true,
+            SourceKind::Dotenv => dotenv::scope_from_name(path).1.is_some(),
+            _ => false,
+        };
         if hint.environment.is_none() && !named_by_file {
             hint.environment = inputs.environment.map(str::to_string);
         }
@@ -408,14 +411,7 @@ fn load_kind(
     origin: Option<Origin>,
 ) -> Loaded {
     match kind {
-        SourceKind::Dotenv => {
-            let mut hint = hint.clone();
-            let (_, named_environment) = dotenv::scope_from_name(path);
-            if hint.environment.is_none() && named_environment.is_none() {
-                hint.environment = inputs.environment.map(str::to_string);
-            }
-            dotenv::load_dotenv(text, file, path, &hint, origin)
-        }
+        SourceKind::Dotenv => dotenv::load_dotenv(text, file, path, hint, origin),
         SourceKind::RailwayVariablesJson => railway::load_variables_json(text, file, hint),
         SourceKind::RailwayVariablesKv => railway::load_variables_kv(text, file, hint),
         SourceKind::RailwayEnvironmentConfig => {
