@@ -863,6 +863,25 @@ mod tests {
             self.dir.path().join(name)
         }
 
+        /// `git clone --depth <depth> file://<origin> <sandbox>/clone` (`file://` makes the
+        /// depth apply), returning the clone's path.
+        fn shallow_clone(&self, origin: &Path, depth: u32) -> PathBuf {
+            let clone = self.path("clone");
+            let url = format!("file://{}", origin.display());
+            let (depth, clone_arg) = (depth.to_string(), clone.display().to_string());
+            let args = [
+                "clone",
+                "-q",
+                "--template=",
+                "--depth",
+                &depth,
+                &url,
+                &clone_arg,
+            ];
+            self.run(self.dir.path(), &args, None);
+            clone
+        }
+
         fn git(&self) -> IsolatedGit {
             IsolatedGit {
                 home: self.dir.path().to_path_buf(),
@@ -1141,22 +1160,7 @@ mod tests {
     fn shallow_clone_without_the_commit_is_unknown() {
         let sandbox = Sandbox::new();
         let incident = Incident::build(&sandbox);
-        let clone = sandbox.path("clone");
-        let url = format!("file://{}", incident.repo.display());
-        let clone_arg = clone.display().to_string();
-        sandbox.run(
-            sandbox.dir.path(),
-            &[
-                "clone",
-                "-q",
-                "--template=",
-                "--depth",
-                "1",
-                &url,
-                &clone_arg,
-            ],
-            None,
-        );
+        let clone = sandbox.shallow_clone(&incident.repo, 1);
         let git = sandbox.git();
         let repo = Repository::open(&git, &clone, None).expect("open");
         assert!(repo.is_shallow());
@@ -1196,22 +1200,7 @@ mod tests {
     fn shallow_clone_answers_what_it_can_prove() {
         let sandbox = Sandbox::new();
         let incident = Incident::build(&sandbox);
-        let clone = sandbox.path("clone");
-        let url = format!("file://{}", incident.repo.display());
-        let clone_arg = clone.display().to_string();
-        sandbox.run(
-            sandbox.dir.path(),
-            &[
-                "clone",
-                "-q",
-                "--template=",
-                "--depth",
-                "10",
-                &url,
-                &clone_arg,
-            ],
-            None,
-        );
+        let clone = sandbox.shallow_clone(&incident.repo, 10);
         let git = sandbox.git();
         let repo = Repository::open(&git, &clone, None).expect("open");
         let at = |back: usize| incident.short(incident.newer[BEHIND - 1 - back]);
@@ -1244,19 +1233,7 @@ mod tests {
         required: &[Vec<usize>],
     ) -> (Vec<Result<CommitFacts, Unknown>>, Vec<String>) {
         let (origin, shas) = sandbox.import("origin", history);
-        let clone = sandbox.path("clone");
-        let url = format!("file://{}", origin.display());
-        let (depth, clone_arg) = (depth.to_string(), clone.display().to_string());
-        let args = [
-            "clone",
-            "-q",
-            "--template=",
-            "--depth",
-            &depth,
-            &url,
-            &clone_arg,
-        ];
-        sandbox.run(sandbox.dir.path(), &args, None);
+        let clone = sandbox.shallow_clone(&origin, depth);
         let git = sandbox.git();
         let full = Repository::open(&git, &origin, None).expect("open origin");
         let shallow = Repository::open(&git, &clone, None).expect("open clone");
