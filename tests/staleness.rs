@@ -280,6 +280,19 @@ mod registry {
     }
 }
 
+/// A work folder whose staging export floats `TENANT_IMAGE` on the server's `:staging-latest`.
+fn tenant_export(temp: &Path, server: &mockito::Server) -> PathBuf {
+    let work = temp.join("work");
+    write_export(
+        &work,
+        &format!(
+            "{}/molecule-ai/platform-tenant:staging-latest",
+            server.host_with_port()
+        ),
+    );
+    work
+}
+
 fn write_export(dir: &Path, image: &str) {
     let export = dir.join("railway/staging");
     std::fs::create_dir_all(&export).unwrap();
@@ -303,14 +316,7 @@ fn online_a_floating_tag_built_40_days_ago_means_its_pipeline_stopped() {
         "2026-03-15T12:00:00Z",
         history::PINNED,
     );
-    let work = temp.path().join("work");
-    write_export(
-        &work,
-        &format!(
-            "{}/molecule-ai/platform-tenant:staging-latest",
-            server.host_with_port()
-        ),
-    );
+    let work = tenant_export(temp.path(), &server);
     let run = drift_lint(
         &work,
         &[
@@ -365,14 +371,7 @@ fn online_a_fresh_floating_tag_passes() {
         "2026-04-24T09:15:00Z",
         &head,
     );
-    let work = temp.path().join("work");
-    write_export(
-        &work,
-        &format!(
-            "{}/molecule-ai/platform-tenant:staging-latest",
-            server.host_with_port()
-        ),
-    );
+    let work = tenant_export(temp.path(), &server);
     let run = drift_lint(
         &work,
         &[
@@ -401,12 +400,8 @@ fn online_a_failed_lookup_is_unknown_and_names_image_and_registry() {
         .with_status(404)
         .with_body(r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#)
         .create();
-    let work = temp.path().join("work");
+    let work = tenant_export(temp.path(), &server);
     let host = server.host_with_port();
-    write_export(
-        &work,
-        &format!("{host}/molecule-ai/platform-tenant:staging-latest"),
-    );
     let run = drift_lint(&work, &["--format", "json", "--online", "."], temp.path());
     missing.assert();
     let stale = run.findings("stale-image-tag");
@@ -430,14 +425,7 @@ fn offline_makes_no_request_even_when_the_config_says_online() {
     let temp = tempfile::tempdir().unwrap();
     let mut server = mockito::Server::new();
     let untouched = server.mock("GET", mockito::Matcher::Any).expect(0).create();
-    let work = temp.path().join("work");
-    write_export(
-        &work,
-        &format!(
-            "{}/molecule-ai/platform-tenant:staging-latest",
-            server.host_with_port()
-        ),
-    );
+    let work = tenant_export(temp.path(), &server);
     std::fs::write(work.join("drift-lint.toml"), "[staleness]\nonline = true\n").unwrap();
     let run = drift_lint(&work, &["--format", "json", "--offline", "."], temp.path());
     untouched.assert();
@@ -450,8 +438,7 @@ fn offline_makes_no_request_even_when_the_config_says_online() {
 #[test]
 fn online_registry_faults_give_clear_messages_and_exit_codes() {
     use std::time::{Duration, Instant};
-    let repo = "molecule-ai/platform-tenant";
-    let manifest_path = format!("/v2/{repo}/manifests/staging-latest");
+    let manifest_path = "/v2/molecule-ai/platform-tenant/manifests/staging-latest".to_string();
     type Setup = fn(&mut mockito::Server, &str) -> Vec<mockito::Mock>;
     let fresh: fn(&mut mockito::Server) -> Vec<mockito::Mock> = |server| {
         registry::serve(
@@ -508,11 +495,7 @@ fn online_registry_faults_give_clear_messages_and_exit_codes() {
         let temp = tempfile::tempdir().unwrap();
         let mut server = mockito::Server::new();
         let _mocks = setup(&mut server, &manifest_path);
-        let work = temp.path().join("work");
-        write_export(
-            &work,
-            &format!("{}/{repo}:staging-latest", server.host_with_port()),
-        );
+        let work = tenant_export(temp.path(), &server);
         std::fs::write(work.join("drift-lint.toml"), "[staleness]\ntimeout = 1\n").unwrap();
         let started = Instant::now();
         let run = drift_lint(
@@ -553,11 +536,7 @@ fn online_registry_faults_give_clear_messages_and_exit_codes() {
         }
         let fault = fault.create();
         let _served = fresh(&mut server);
-        let work = temp.path().join("work");
-        write_export(
-            &work,
-            &format!("{}/{repo}:staging-latest", server.host_with_port()),
-        );
+        let work = tenant_export(temp.path(), &server);
         let run = drift_lint(
             &work,
             &["--format", "json", "--online", "--fail-on-unknown", "."],
