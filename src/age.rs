@@ -22,22 +22,19 @@ pub struct MaxAge {
 impl MaxAge {
     pub fn parse(text: &str) -> Result<MaxAge, String> {
         let text = text.trim();
+        let bad = || {
+            format!("bad age `{text}`: use days (7) or a number with h, d or w (\"36h\", \"2w\")")
+        };
         let split = text
             .find(|c: char| !c.is_ascii_digit())
             .unwrap_or(text.len());
         let (number, unit) = text.split_at(split);
-        let number: i64 = number.parse().map_err(|_| {
-            format!("bad age `{text}`: use days (7) or a number with h, d or w (\"36h\", \"2w\")")
-        })?;
+        let number: i64 = number.parse().map_err(|_| bad())?;
         let unit_seconds = match unit.trim() {
             "" | "d" | "day" | "days" => 86_400,
             "h" | "hour" | "hours" => 3_600,
             "w" | "week" | "weeks" => 7 * 86_400,
-            _ => {
-                return Err(format!(
-                    "bad age `{text}`: use days (7) or a number with h, d or w (\"36h\", \"2w\")"
-                ))
-            }
+            _ => return Err(bad()),
         };
         Ok(MaxAge {
             seconds: number.saturating_mul(unit_seconds),
