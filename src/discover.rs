@@ -360,6 +360,7 @@ fn load_file(model: &mut Model, inputs: &Inputs<'_>, path: &Path, candidate: Can
         path: display_path(path),
         text,
         kind,
+        live: None,
     });
     let text = &model.files[file].text;
     let loaded = if json_shape_unknown {

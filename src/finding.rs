@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Location, Scope};
+use crate::model::{Location, Model, Scope};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -109,4 +109,32 @@ impl Finding {
         self.service = scope.service.clone();
         self
     }
+}
+
+/// A finding's identity across runs, for baselines and SARIF `partialFingerprints`: the rule,
+/// the place without line numbers, the setting's key, and the offending value as it may be
+/// shown (secrets masked, so a baseline never holds one). Line moves and digit-only message
+/// changes (an age that grows every day) keep the fingerprint; a new value or key does not.
+pub fn fingerprint(model: &Model, finding: &Finding) -> String {
+    let place = model.place(&finding.at);
+    let name = place.name().trim_start_matches("./").replace('\\', "/");
+    let subject = match model.setting_at(&finding.at) {
+        Some(setting) => {
+            let value = setting.value.as_deref().unwrap_or("");
+            format!(
+                "{}={}",
+                setting.key,
+                crate::redact::display_value(&setting.key, value)
+            )
+        }
+        None => String::new(),
+    };
+    let message: String = finding
+        .message
+        .chars()
+        .filter(|c| !c.is_ascii_digit())
+        .collect();
+    let identity = [finding.rule.as_str(), &name, &subject, &message].join("\0");
+    let digest = crate::registry::sha256::sha256(identity.as_bytes());
+    crate::registry::sha256::hex(&digest[..16])
 }

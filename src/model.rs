@@ -72,6 +72,68 @@ pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
     pub kind: SourceKind,
+    /// Set when the "file" is a live Railway service rendered as text: it has no path on
+    /// disk, and its places are `railway://` URIs.
+    pub live: Option<LiveFile>,
+}
+
+/// A live source rendered as a document so that spans, snippets and rules work as for files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveFile {
+    /// `railway://<project>/<environment>/<service>`.
+    pub uri: String,
+    /// The byte range of each key's entry in the document, and the key.
+    pub entries: Vec<(Range<usize>, String)>,
+}
+
+impl LiveFile {
+    /// `railway://<project>/<environment>/<service>/<KEY>` for a span inside a key's entry.
+    pub fn uri_at(&self, offset: usize) -> String {
+        match self
+            .entries
+            .iter()
+            .find(|(range, _)| range.contains(&offset))
+        {
+            Some((_, key)) => format!("{}/{key}", self.uri),
+            None => self.uri.clone(),
+        }
+    }
+}
+
+/// Where a finding is, as every renderer names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// A file on disk; lines and columns are 1-based, columns count characters.
+    File {
+        path: String,
+        line: usize,
+        column: usize,
+        end_line: usize,
+        end_column: usize,
+    },
+    /// A live setting: `railway://<project>/<environment>/<service>/<KEY>`.
+    Live { uri: String },
+}
+
+impl Place {
+    /// The path or URI without line numbers.
+    pub fn name(&self) -> &str {
+        match self {
+            Place::File { path, .. } => path,
+            Place::Live { uri } => uri,
+        }
+    }
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Place::File {
+                path, line, column, ..
+            } => write!(f, "{path}:{line}:{column}"),
+            Place::Live { uri } => f.write_str(uri),
+        }
+    }
 }
 
 impl SourceFile {
@@ -262,5 +324,35 @@ impl Model {
 
     pub fn file(&self, id: FileId) -> &SourceFile {
         &self.files[id]
+    }
+
+    /// The place a location names: path and line/column for a file, a URI for a live setting.
+    pub fn place(&self, at: &Location) -> Place {
+        let file = self.file(at.file);
+        if let Some(live) = &file.live {
+            return Place::Live {
+                uri: live.uri_at(at.span.start),
+            };
+        }
+        let (line, column) = file.line_col(at.span.start);
+        let (end_line, end_column) = file.line_col(at.span.end);
+        Place::File {
+            path: file.path.display().to_string(),
+            line,
+            column,
+            end_line,
+            end_column,
+        }
+    }
+
+    /// The setting whose key or value holds `at`, if any.
+    pub fn setting_at(&self, at: &Location) -> Option<&Setting> {
+        self.settings.iter().find(|setting| {
+            [&setting.key_at, &setting.value_at].iter().any(|loc| {
+                loc.file == at.file
+                    && loc.span.start <= at.span.start
+                    && at.span.end <= loc.span.end.max(loc.span.start)
+            })
+        })
     }
 }

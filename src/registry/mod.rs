@@ -39,7 +39,7 @@ mod cache;
 mod error;
 mod http;
 mod manifest;
-mod sha256;
+pub(crate) mod sha256;
 mod time;
 
 use std::collections::{BTreeMap, HashMap};

@@ -39,7 +39,7 @@ pub fn render(model: &Model, findings: &[Finding], options: &HumanOptions) -> St
             .entry(finding.at.file)
             .or_insert_with(|| Arc::new(redacted_source(model, finding.at.file)))
             .clone();
-        let path = model.file(finding.at.file).path.display().to_string();
+        let path = model.place(&finding.at).name().to_string();
         let report =
             Report::new(diagnostic(model, finding)).with_source_code(NamedSource::new(path, text));
         if handler.render_report(&mut out, report.as_ref()).is_err() {
@@ -69,13 +69,7 @@ fn diagnostic(model: &Model, finding: &Finding) -> MietteDiagnostic {
                 related.at.span.clone(),
             ));
         } else {
-            let file = model.file(related.at.file);
-            let (line, column) = file.line_col(related.at.span.start);
-            notes.push(format!(
-                "{} ({}:{line}:{column})",
-                related.note,
-                file.path.display()
-            ));
+            notes.push(format!("{} ({})", related.note, model.place(&related.at)));
         }
     }
     let mut help = finding.help.clone().unwrap_or_default();

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::Counts;
 use crate::finding::{Finding, Severity};
-use crate::model::{Location, Model};
+use crate::model::{Location, Model, Place};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -38,16 +38,20 @@ struct JsonFinding<'a> {
     service: Option<&'a str>,
     /// True when a lookup failed and the rule could not decide.
     unknown: bool,
+    /// Stable identity across runs (see `finding::fingerprint`).
+    fingerprint: String,
     related: Vec<JsonRelated<'a>>,
 }
 
+/// A file path with lines and columns, or a live `railway://` URI whose lines and columns
+/// are null (the span then indexes the rendered live document).
 #[derive(Serialize)]
 struct JsonLocation {
     file: String,
-    line: usize,
-    column: usize,
-    end_line: usize,
-    end_column: usize,
+    line: Option<usize>,
+    column: Option<usize>,
+    end_line: Option<usize>,
+    end_column: Option<usize>,
     /// Byte offsets into the file: `[start, end)`.
     span: Span,
 }
@@ -80,18 +84,32 @@ struct Summary {
 }
 
 fn location(model: &Model, at: &Location) -> JsonLocation {
-    let file = model.file(at.file);
-    let (line, column) = file.line_col(at.span.start);
-    let (end_line, end_column) = file.line_col(at.span.end);
-    JsonLocation {
-        file: file.path.display().to_string(),
-        line,
-        column,
-        end_line,
-        end_column,
-        span: Span {
-            start: at.span.start,
-            end: at.span.end,
+    let span = Span {
+        start: at.span.start,
+        end: at.span.end,
+    };
+    match model.place(at) {
+        Place::File {
+            path,
+            line,
+            column,
+            end_line,
+            end_column,
+        } => JsonLocation {
+            file: path,
+            line: Some(line),
+            column: Some(column),
+            end_line: Some(end_line),
+            end_column: Some(end_column),
+            span,
+        },
+        Place::Live { uri } => JsonLocation {
+            file: uri,
+            line: None,
+            column: None,
+            end_line: None,
+            end_column: None,
+            span,
         },
     }
 }
@@ -124,6 +142,7 @@ pub fn render(model: &Model, findings: &[Finding]) -> String {
                 environment: f.environment.as_deref(),
                 service: f.service.as_deref(),
                 unknown: f.unknown,
+                fingerprint: crate::finding::fingerprint(model, f),
                 related: f
                     .related
                     .iter()
