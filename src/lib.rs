@@ -63,7 +63,12 @@ pub struct Options {
 pub struct Outcome {
     pub model: Model,
     pub findings: Vec<Finding>,
+    /// Findings silenced by an inline suppression or a `[[ignore]]` entry, for
+    /// `--show-suppressed` and the summary count.
+    pub suppressed: Vec<Finding>,
     pub config: Config,
+    /// The rules that ran, for renderers that describe them (SARIF).
+    pub rules: RuleSet,
 }
 
 /// Load the configuration and rules, read every input once, run every rule.
@@ -140,7 +145,9 @@ pub fn run_with_progress(
     Ok(Outcome {
         model,
         findings,
+        suppressed: Vec::new(),
         config,
+        rules,
     })
 }
 

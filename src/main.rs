@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use drift_lint::report::{human, json};
+use drift_lint::report::{human, json, Report};
 
 mod progress;
 use drift_lint::{Config, Error, Options, RuleSet, Severity};
@@ -52,8 +52,19 @@ struct CheckArgs {
     /// Files or directories to check.
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    /// Output format; repeat it with --output to write several in one run
+    /// (`--format human --format sarif --output - --output drift.sarif`).
+    #[arg(long, value_enum)]
+    format: Vec<Format>,
+    /// Where each --format goes, in order: a file, or `-` for stdout (the default).
+    #[arg(long, value_name = "FILE")]
+    output: Vec<PathBuf>,
+    /// Also print how many findings each rule produced.
+    #[arg(long)]
+    statistics: bool,
+    /// Also list the findings that suppressions silenced.
+    #[arg(long)]
+    show_suppressed: bool,
     /// Configuration file (default: drift-lint.toml found upward from the first path).
     #[arg(long)]
     config: Option<PathBuf>,
@@ -85,7 +96,7 @@ struct CheckArgs {
     fail_on_unknown: bool,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Human,
     Json,
@@ -214,43 +225,51 @@ fn check(args: CheckArgs) -> Result<u8, Error> {
         git_repo: args.git_repo.clone(),
         now: None,
     };
-    let show_progress = matches!(args.format, Format::Human) && io::stderr().is_terminal();
+    let outputs = pair_outputs(&args.format, &args.output)?;
+    let human_on_stdout = outputs
+        .iter()
+        .any(|(format, path)| *format == Format::Human && path.is_none());
+    let show_progress = human_on_stdout && io::stderr().is_terminal();
     let outcome = if show_progress {
         drift_lint::run_with_progress(&options, &progress::Spinner::default())?
     } else {
         drift_lint::run(&options)?
     };
     let model = &outcome.model;
-    let output = match args.format {
-        Format::Json => json::render(model, &outcome.findings),
-        Format::Human => {
-            for skipped in &model.skipped {
-                eprintln!(
-                    "note: skipped {}: {}",
-                    skipped.path.display(),
-                    skipped.reason
-                );
-            }
-            let color = match args.color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => {
-                    io::stdout().is_terminal()
-                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                }
-            };
-            let width = std::env::var("COLUMNS")
-                .ok()
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(100);
-            human::render(
-                model,
-                &outcome.findings,
-                &human::HumanOptions { color, width },
-            )
-        }
+    let report = Report {
+        model,
+        findings: &outcome.findings,
+        suppressed: &outcome.suppressed,
+        rules: &outcome.rules,
     };
-    write_out(&output)?;
+    if human_on_stdout {
+        for skipped in &model.skipped {
+            eprintln!(
+                "note: skipped {}: {}",
+                skipped.path.display(),
+                skipped.reason
+            );
+        }
+    }
+    for (format, path) in &outputs {
+        let text = render(*format, &report, &args, path.is_none());
+        match path {
+            None => write_out(&text)?,
+            Some(path) => std::fs::write(path, text).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?,
+        }
+    }
+    if args.statistics {
+        let table = drift_lint::report::statistics(&report);
+        if human_on_stdout {
+            write_out(&table)?;
+        } else {
+            // stdout holds a machine format: the table must not corrupt it.
+            eprint!("{table}");
+        }
+    }
     for unreadable in &model.unreadable {
         eprintln!(
             "drift-lint: error: cannot read {}: {}",
@@ -273,6 +292,65 @@ fn check(args: CheckArgs) -> Result<u8, Error> {
         .unwrap_or(Severity::Error);
     let failing = outcome.findings.iter().any(|f| f.severity >= threshold);
     Ok(if failing { EXIT_FINDINGS } else { 0 })
+}
+
+/// Pair each --format with its --output (`-` or none: stdout). At most one format may go to
+/// stdout, or the outputs would interleave.
+fn pair_outputs(
+    formats: &[Format],
+    outputs: &[PathBuf],
+) -> Result<Vec<(Format, Option<PathBuf>)>, Error> {
+    if outputs.len() > formats.len().max(1) {
+        return Err(Error::Usage(
+            "more --output than --format: give one --format for each --output".into(),
+        ));
+    }
+    let formats = if formats.is_empty() {
+        vec![Format::Human]
+    } else {
+        formats.to_vec()
+    };
+    let pairs: Vec<(Format, Option<PathBuf>)> = formats
+        .iter()
+        .enumerate()
+        .map(|(i, format)| {
+            let path = outputs.get(i).filter(|p| p.as_os_str() != "-").cloned();
+            (*format, path)
+        })
+        .collect();
+    if pairs.iter().filter(|(_, path)| path.is_none()).count() > 1 {
+        return Err(Error::Usage(
+            "several formats would go to stdout: give each extra --format an --output FILE".into(),
+        ));
+    }
+    Ok(pairs)
+}
+
+/// One format's text. Color only ever goes to a terminal on stdout.
+fn render(format: Format, report: &Report, args: &CheckArgs, to_stdout: bool) -> String {
+    match format {
+        Format::Json => json::render(report.model, report.findings),
+        Format::Human => {
+            let color = to_stdout
+                && match args.color {
+                    Color::Always => true,
+                    Color::Never => false,
+                    Color::Auto => {
+                        io::stdout().is_terminal()
+                            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    }
+                };
+            let width = std::env::var("COLUMNS")
+                .ok()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(100);
+            human::render(
+                report.model,
+                report.findings,
+                &human::HumanOptions { color, width },
+            )
+        }
+    }
 }
 
 /// Write to stdout; a closed pipe (`drift-lint . | head`) ends output quietly, any other

@@ -3,7 +3,22 @@
 pub mod human;
 pub mod json;
 
+use std::collections::BTreeMap;
+
 use crate::finding::{Finding, Severity};
+use crate::model::Model;
+use crate::rules::RuleSet;
+
+/// Everything a renderer may show about one run.
+#[derive(Clone, Copy)]
+pub struct Report<'a> {
+    pub model: &'a Model,
+    pub findings: &'a [Finding],
+    /// Findings a suppression silenced: counted in summaries, listed only on request.
+    pub suppressed: &'a [Finding],
+    /// The rules that ran.
+    pub rules: &'a RuleSet,
+}
 
 /// Counts for the summary line.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -34,4 +49,31 @@ pub fn plural(count: usize, word: &str) -> String {
     } else {
         format!("{count} {word}s")
     }
+}
+
+/// `--statistics`: findings per rule, most frequent first, then by id.
+pub fn statistics(report: &Report) -> String {
+    let mut per_rule: BTreeMap<&str, (usize, Severity)> = BTreeMap::new();
+    for finding in report.findings {
+        let entry = per_rule
+            .entry(finding.rule.as_str())
+            .or_insert((0, finding.severity));
+        entry.0 += 1;
+        entry.1 = entry.1.max(finding.severity);
+    }
+    let mut rows: Vec<_> = per_rule.into_iter().collect();
+    rows.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+    let width = rows.iter().map(|(id, _)| id.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (id, (count, severity)) in rows {
+        out.push_str(&format!("{count:5}  {id:width$}  {severity}\n"));
+    }
+    if !report.suppressed.is_empty() {
+        out.push_str(&format!(
+            "{:5}  {:width$}\n",
+            report.suppressed.len(),
+            "(suppressed)"
+        ));
+    }
+    out
 }
