@@ -20,9 +20,10 @@ pub struct ConfigFile {
     /// Only these rules run (default: all).
     #[serde(default)]
     pub select: Vec<String>,
-    /// These rules never run.
+    /// Rule ids that never run (`"rule-id"`), and single findings silenced knowingly
+    /// (`[[ignore]]` tables with `rule`, `path`, `key` and `reason`).
     #[serde(default)]
-    pub ignore: Vec<String>,
+    pub ignore: Vec<IgnoreEntry>,
     /// Lowest severity that makes the run fail.
     #[serde(default)]
     pub fail_on: Option<Severity>,
@@ -50,6 +51,49 @@ pub struct ConfigFile {
     /// Per-image source repository and limits, keyed by image name (`ghcr.io/org/app`).
     #[serde(default)]
     pub images: BTreeMap<String, ImageConfig>,
+}
+
+/// One entry of `ignore`: a whole rule, or the findings one `[[ignore]]` table names.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(
+    untagged,
+    expecting = "a rule id, or a table with `rule`, `reason` and optional `path` and `key`"
+)]
+pub enum IgnoreEntry {
+    Rule(String),
+    Finding(IgnoreFinding),
+}
+
+/// `[[ignore]]`: silence the findings of `rule` at `path` (a glob relative to this file, or
+/// a `railway://` URI glob) on `key`, for a reason. The way to suppress in JSON files, which
+/// have no comments.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoreFinding {
+    pub rule: String,
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub key: Option<String>,
+    pub reason: String,
+}
+
+impl ConfigFile {
+    /// The rule ids that `ignore` switches off entirely.
+    pub fn ignored_rules(&self) -> impl Iterator<Item = &String> {
+        self.ignore.iter().filter_map(|entry| match entry {
+            IgnoreEntry::Rule(id) => Some(id),
+            IgnoreEntry::Finding(_) => None,
+        })
+    }
+
+    /// The `[[ignore]]` tables, in order.
+    pub fn ignored_findings(&self) -> impl Iterator<Item = &IgnoreFinding> {
+        self.ignore.iter().filter_map(|entry| match entry {
+            IgnoreEntry::Finding(finding) => Some(finding),
+            IgnoreEntry::Rule(_) => None,
+        })
+    }
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -80,6 +124,8 @@ pub struct Config {
     pub file: ConfigFile,
     ignore_paths: Option<GlobSet>,
     scopes: Vec<(GlobSet, ScopeMapping)>,
+    /// `[[ignore]]` path globs, one per table in order (`None`: any path).
+    ignored_finding_paths: Vec<Option<GlobSet>>,
 }
 
 /// What the configuration says about one file.
@@ -164,6 +210,22 @@ impl Config {
             }
             scopes.push((set, mapping.clone()));
         }
+        let mut ignored_finding_paths = Vec::new();
+        for entry in file.ignored_findings() {
+            if entry.reason.trim().is_empty() {
+                return Err(invalid(
+                    "reason",
+                    format!("[[ignore]] for `{}` needs a reason", entry.rule),
+                ));
+            }
+            let set = match &entry.path {
+                Some(path) => {
+                    Some(glob_set(std::slice::from_ref(path)).map_err(|m| invalid("path", m))?)
+                }
+                None => None,
+            };
+            ignored_finding_paths.push(set);
+        }
         for (rule, level) in &file.severity {
             if level != "off" && level.parse::<Severity>().is_err() {
                 return Err(invalid(
@@ -178,7 +240,26 @@ impl Config {
             file,
             ignore_paths,
             scopes,
+            ignored_finding_paths,
         })
+    }
+
+    /// Whether `[[ignore]]` table number `index` covers a finding of its rule at `path` (a
+    /// file path, or a `railway://` URI) on `key`.
+    pub fn ignored_finding_matches(&self, index: usize, path: &str, key: Option<&str>) -> bool {
+        let Some(entry) = self.file.ignored_findings().nth(index) else {
+            return false;
+        };
+        let path_matches = match self.ignored_finding_paths.get(index) {
+            Some(Some(set)) if path.starts_with("railway://") => set.is_match(path),
+            Some(Some(set)) => set.is_match(self.relative(Path::new(path)).as_ref()),
+            _ => true,
+        };
+        let key_matches = entry
+            .key
+            .as_deref()
+            .is_none_or(|wanted| key.is_some_and(|key| key.eq_ignore_ascii_case(wanted)));
+        path_matches && key_matches
     }
 
     fn relative<'p>(&self, path: &'p Path) -> std::borrow::Cow<'p, Path> {

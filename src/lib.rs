@@ -66,6 +66,8 @@ pub struct Outcome {
     /// Findings silenced by an inline suppression or a `[[ignore]]` entry, for
     /// `--show-suppressed` and the summary count.
     pub suppressed: Vec<Finding>,
+    /// `[[ignore]]` tables that matched no finding, described for a warning.
+    pub unused_ignores: Vec<String>,
     pub config: Config,
     /// The rules that ran, for renderers that describe them (SARIF).
     pub rules: RuleSet,
@@ -105,6 +107,26 @@ pub fn run_with_progress(
             message: format!("unknown rule `{id}` in [severity]; `drift-lint rules` lists them"),
         });
     }
+    if let Some(entry) = config
+        .file
+        .ignored_findings()
+        .find(|entry| rules.get(&entry.rule).is_none())
+    {
+        let path = config.path.clone().unwrap_or_default();
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let quoted = format!("\"{}\"", entry.rule);
+        return Err(Error::Config {
+            line: text
+                .lines()
+                .position(|l| l.contains(&quoted))
+                .map_or(1, |i| i + 1),
+            path,
+            message: format!(
+                "unknown rule `{}` in [[ignore]]; `drift-lint rules` lists them",
+                entry.rule
+            ),
+        });
+    }
     let select = if options.select.is_empty() {
         config.file.select.clone()
     } else {
@@ -112,8 +134,7 @@ pub fn run_with_progress(
     };
     let ignore: Vec<String> = config
         .file
-        .ignore
-        .iter()
+        .ignored_rules()
         .chain(&options.ignore)
         .cloned()
         .collect();
@@ -141,11 +162,12 @@ pub fn run_with_progress(
     };
     let wanted = rules::staleness_wanted(&rules, &model, &config);
     let ages = age::gather(&wanted, &config, &age_options, &git::SystemGit, progress);
-    let findings = rules::check(&rules, &model, &config, &ages);
+    let applied = rules::check(&rules, &model, &config, &ages);
     Ok(Outcome {
         model,
-        findings,
-        suppressed: Vec::new(),
+        findings: applied.findings,
+        suppressed: applied.suppressed,
+        unused_ignores: applied.unused_ignores,
         config,
         rules,
     })

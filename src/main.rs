@@ -270,6 +270,9 @@ fn check(args: CheckArgs) -> Result<u8, Error> {
             eprint!("{table}");
         }
     }
+    for unused in &outcome.unused_ignores {
+        eprintln!("drift-lint: warning: {unused} (drift-lint.toml)");
+    }
     for unreadable in &model.unreadable {
         eprintln!(
             "drift-lint: error: cannot read {}: {}",
@@ -329,7 +332,7 @@ fn pair_outputs(
 /// One format's text. Color only ever goes to a terminal on stdout.
 fn render(format: Format, report: &Report, args: &CheckArgs, to_stdout: bool) -> String {
     match format {
-        Format::Json => json::render(report.model, report.findings),
+        Format::Json => json::render(report),
         Format::Human => {
             let color = to_stdout
                 && match args.color {
@@ -345,9 +348,12 @@ fn render(format: Format, report: &Report, args: &CheckArgs, to_stdout: bool) ->
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(100);
             human::render(
-                report.model,
-                report.findings,
-                &human::HumanOptions { color, width },
+                report,
+                &human::HumanOptions {
+                    color,
+                    width,
+                    show_suppressed: args.show_suppressed,
+                },
             )
         }
     }

@@ -502,3 +502,112 @@ fn corpus_run_finishes_with_findings_or_clean_never_trouble() {
     );
     assert!(Path::new(&corpus).is_dir());
 }
+
+#[test]
+fn suppressions_inline_and_from_config() {
+    let run = drift_lint(&["fixtures/suppressions", "--show-suppressed"]);
+    assert_eq!(run.code, 1, "{}", transcript(&run));
+    insta::assert_snapshot!(transcript(&run));
+}
+
+#[test]
+fn suppressions_in_json_are_listed_apart_and_counted() {
+    let run = drift_lint(&["fixtures/suppressions", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let located = |list: &serde_json::Value| -> Vec<String> {
+        let mut found: Vec<String> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}:{}",
+                    f["rule"].as_str().unwrap(),
+                    f["file"].as_str().unwrap().rsplit('/').next().unwrap(),
+                    f["line"]
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    assert_eq!(
+        located(&value["suppressed"]),
+        [
+            "sha-pinned-image .env.staging:2",
+            "sha-pinned-image .env.staging:3",
+            "sha-pinned-image .env.staging:5",
+            "sha-pinned-image .env.staging:7",
+            "sha-pinned-image deploy.yml:10",
+            "sha-pinned-image worker.json:3",
+        ]
+    );
+    assert_eq!(value["summary"]["suppressed"], 6);
+    assert_eq!(
+        located(&value["findings"]),
+        [
+            "sha-pinned-image .env.staging:11",
+            "sha-pinned-image deploy.yml:11",
+            "sha-pinned-image worker.json:2",
+            "suppression-missing-reason .env.staging:6",
+            "unused-suppression .env.staging:10",
+            "unused-suppression .env.staging:8",
+        ]
+    );
+    assert!(
+        run.stderr.contains(
+            "[[ignore]] for `sha-pinned-image` at `railway/production/*.json` matched no finding"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_rule_left_out_by_select_is_not_an_unused_suppression() {
+    let run = drift_lint(&[
+        "fixtures/suppressions",
+        "--format",
+        "json",
+        "--select",
+        "unused-suppression",
+    ]);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let messages: Vec<&str> = value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    // Only the misspelt id: `sha-pinned-image` did not run, so its comments prove nothing.
+    assert_eq!(
+        messages,
+        ["suppression names `sha-pined-image`, which is not a rule"]
+    );
+}
+
+#[test]
+fn ignore_table_for_an_unknown_rule_is_a_config_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("drift-lint.toml"),
+        "[[ignore]]\nrule = \"sha-pined-image\"\nreason = \"typo\"\n",
+    )
+    .unwrap();
+    let run = drift_lint_in(dir.path(), &["."]);
+    assert_eq!(run.code, 2, "{}", transcript(&run));
+    assert!(
+        run.stderr
+            .contains("drift-lint.toml:2: unknown rule `sha-pined-image` in [[ignore]]"),
+        "{}",
+        run.stderr
+    );
+    std::fs::write(
+        dir.path().join("drift-lint.toml"),
+        "[[ignore]]\nrule = \"sha-pinned-image\"\n",
+    )
+    .unwrap();
+    let run = drift_lint_in(dir.path(), &["."]);
+    assert_eq!(run.code, 2, "{}", transcript(&run));
+    assert!(run.stderr.contains("drift-lint.toml"), "{}", run.stderr);
+}

@@ -4,11 +4,9 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use miette::{
-    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource, Report,
-};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
 
-use super::{plural, Counts};
+use super::{plural, Counts, Report};
 use crate::finding::{Finding, Severity};
 use crate::model::Model;
 use crate::redact::redacted_source;
@@ -17,10 +15,22 @@ pub struct HumanOptions {
     pub color: bool,
     /// Columns to wrap at.
     pub width: usize,
+    /// Also draw the findings that suppressions silenced.
+    pub show_suppressed: bool,
 }
 
-/// Render every finding, then one summary line.
-pub fn render(model: &Model, findings: &[Finding], options: &HumanOptions) -> String {
+/// Render every finding, the suppressed ones when asked, then one summary line.
+pub fn render(report: &Report, options: &HumanOptions) -> String {
+    let mut out = render_findings(report.model, report.findings, options);
+    if options.show_suppressed && !report.suppressed.is_empty() {
+        out.push_str("suppressed:\n");
+        out.push_str(&render_findings(report.model, report.suppressed, options));
+    }
+    out.push_str(&summary(report));
+    out
+}
+
+fn render_findings(model: &Model, findings: &[Finding], options: &HumanOptions) -> String {
     let theme = if options.color {
         GraphicalTheme::unicode()
     } else {
@@ -40,13 +50,12 @@ pub fn render(model: &Model, findings: &[Finding], options: &HumanOptions) -> St
             .or_insert_with(|| Arc::new(redacted_source(model, finding.at.file)))
             .clone();
         let path = model.place(&finding.at).name().to_string();
-        let report =
-            Report::new(diagnostic(model, finding)).with_source_code(NamedSource::new(path, text));
+        let report = miette::Report::new(diagnostic(model, finding))
+            .with_source_code(NamedSource::new(path, text));
         if handler.render_report(&mut out, report.as_ref()).is_err() {
             let _ = writeln!(out, "{}: {}", finding.rule, finding.message);
         }
     }
-    out.push_str(&summary(model, findings));
     out
 }
 
@@ -89,12 +98,16 @@ fn diagnostic(model: &Model, finding: &Finding) -> MietteDiagnostic {
     diagnostic
 }
 
-/// `2 errors, 1 warning in 14 files`, or a quiet all-clear.
-pub fn summary(model: &Model, findings: &[Finding]) -> String {
-    let counts = Counts::of(findings);
-    let files = plural(model.files.len(), "file");
-    if findings.is_empty() {
-        return format!("no findings in {files}\n");
+/// `2 errors, 1 warning in 14 files (1 suppressed)`, or a quiet all-clear.
+pub fn summary(report: &Report) -> String {
+    let counts = Counts::of(report.findings);
+    let files = plural(report.model.files.len(), "file");
+    let suppressed = match report.suppressed.len() {
+        0 => String::new(),
+        n => format!(" ({n} suppressed)"),
+    };
+    if report.findings.is_empty() {
+        return format!("no findings in {files}{suppressed}\n");
     }
     let mut parts = Vec::new();
     if counts.errors > 0 {
@@ -106,5 +119,5 @@ pub fn summary(model: &Model, findings: &[Finding]) -> String {
     if counts.infos > 0 {
         parts.push(plural(counts.infos, "info"));
     }
-    format!("{} in {files}\n", parts.join(", "))
+    format!("{} in {files}{suppressed}\n", parts.join(", "))
 }

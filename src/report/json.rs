@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::Counts;
+use super::{Counts, Report};
 use crate::finding::{Finding, Severity};
 use crate::model::{Location, Model, Place};
 
@@ -14,6 +14,8 @@ struct Output<'a> {
     version: u32,
     tool: Tool,
     findings: Vec<JsonFinding<'a>>,
+    /// Findings that an inline suppression or an `[[ignore]]` table silenced.
+    suppressed: Vec<JsonFinding<'a>>,
     skipped: Vec<JsonSkipped>,
     unreadable: Vec<JsonSkipped>,
     summary: Summary,
@@ -81,6 +83,7 @@ struct Summary {
     errors: usize,
     warnings: usize,
     infos: usize,
+    suppressed: usize,
 }
 
 fn location(model: &Model, at: &Location) -> JsonLocation {
@@ -114,8 +117,32 @@ fn location(model: &Model, at: &Location) -> JsonLocation {
     }
 }
 
-pub fn render(model: &Model, findings: &[Finding]) -> String {
-    let counts = Counts::of(findings);
+fn finding<'a>(model: &Model, f: &'a Finding) -> JsonFinding<'a> {
+    JsonFinding {
+        rule: &f.rule,
+        severity: f.severity,
+        message: &f.message,
+        label: &f.label,
+        help: f.help.as_deref(),
+        location: location(model, &f.at),
+        environment: f.environment.as_deref(),
+        service: f.service.as_deref(),
+        unknown: f.unknown,
+        fingerprint: crate::finding::fingerprint(model, f),
+        related: f
+            .related
+            .iter()
+            .map(|r| JsonRelated {
+                note: &r.note,
+                location: location(model, &r.at),
+            })
+            .collect(),
+    }
+}
+
+pub fn render(report: &Report) -> String {
+    let model = report.model;
+    let counts = Counts::of(report.findings);
     let skipped = |list: &[crate::model::Skipped]| {
         list.iter()
             .map(|s| JsonSkipped {
@@ -130,28 +157,11 @@ pub fn render(model: &Model, findings: &[Finding]) -> String {
             name: env!("CARGO_PKG_NAME"),
             version: env!("CARGO_PKG_VERSION"),
         },
-        findings: findings
+        findings: report.findings.iter().map(|f| finding(model, f)).collect(),
+        suppressed: report
+            .suppressed
             .iter()
-            .map(|f| JsonFinding {
-                rule: &f.rule,
-                severity: f.severity,
-                message: &f.message,
-                label: &f.label,
-                help: f.help.as_deref(),
-                location: location(model, &f.at),
-                environment: f.environment.as_deref(),
-                service: f.service.as_deref(),
-                unknown: f.unknown,
-                fingerprint: crate::finding::fingerprint(model, f),
-                related: f
-                    .related
-                    .iter()
-                    .map(|r| JsonRelated {
-                        note: &r.note,
-                        location: location(model, &r.at),
-                    })
-                    .collect(),
-            })
+            .map(|f| finding(model, f))
             .collect(),
         skipped: skipped(&model.skipped),
         unreadable: skipped(&model.unreadable),
@@ -160,6 +170,7 @@ pub fn render(model: &Model, findings: &[Finding]) -> String {
             errors: counts.errors,
             warnings: counts.warnings,
             infos: counts.infos,
+            suppressed: report.suppressed.len(),
         },
     };
     let mut text =

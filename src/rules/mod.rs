@@ -20,11 +20,13 @@ mod image_pin;
 mod parse_error;
 mod require;
 mod staleness;
+mod suppression;
 
 pub use forbid::ForbidParams;
 pub use image_pin::ImagePinParams;
 pub use require::RequireParams;
 pub use staleness::StalenessParams;
+pub use suppression::{Applied, SuppressionParams};
 
 /// The packs shipped in `rules/`, compiled into the binary.
 pub const BUILTIN_PACKS: &[(&str, &str)] = &[
@@ -69,6 +71,8 @@ struct RuleDef {
     forbid: Option<ForbidParams>,
     #[serde(default)]
     staleness: Option<StalenessParams>,
+    #[serde(default)]
+    suppression: Option<SuppressionParams>,
 }
 
 /// The rule's own documentation, printed by `drift-lint explain`.
@@ -179,10 +183,18 @@ enum Check {
     Require(require::Require),
     Forbid(forbid::Forbid),
     Staleness(staleness::Staleness),
+    Suppression(SuppressionParams),
 }
 
 /// Check kinds a pack may name.
-pub const KINDS: &[&str] = &["image-pin", "require", "forbid", "staleness", "parse-error"];
+pub const KINDS: &[&str] = &[
+    "image-pin",
+    "require",
+    "forbid",
+    "staleness",
+    "parse-error",
+    "suppression",
+];
 
 impl Rule {
     pub fn kind(&self) -> &'static str {
@@ -192,6 +204,7 @@ impl Rule {
             Check::Require(_) => "require",
             Check::Forbid(_) => "forbid",
             Check::Staleness(_) => "staleness",
+            Check::Suppression(_) => "suppression",
         }
     }
 
@@ -259,6 +272,8 @@ impl Values {
 #[derive(Debug, Default)]
 pub struct RuleSet {
     pub rules: Vec<Rule>,
+    /// Every id loaded, including rules `select` later left out.
+    known: BTreeSet<String>,
 }
 
 static RULE_ID: LazyLock<Regex> = LazyLock::new(|| {
@@ -353,6 +368,7 @@ impl RuleSet {
                     })?;
                 }
             }
+            self.known.insert(def.id.clone());
             self.rules.push(Rule {
                 id: def.id.clone(),
                 severity: def.severity,
@@ -374,6 +390,11 @@ impl RuleSet {
 
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|rule| rule.id == id)
+    }
+
+    /// Whether `id` names a loaded rule, selected or not.
+    pub fn is_known(&self, id: &str) -> bool {
+        self.known.contains(id)
     }
 
     /// Keep the rules that `select` names (all when empty) minus those `ignore` names.
@@ -399,6 +420,7 @@ fn build_check(def: &RuleDef) -> Result<Check, (&'static str, String)> {
         ("require", def.require.is_some()),
         ("forbid", def.forbid.is_some()),
         ("staleness", def.staleness.is_some()),
+        ("suppression", def.suppression.is_some()),
     ]
     .into_iter()
     .filter_map(|(name, present)| present.then_some(name))
@@ -428,6 +450,10 @@ fn build_check(def: &RuleDef) -> Result<Check, (&'static str, String)> {
         "forbid" => forbid::Forbid::new(def.forbid.clone().unwrap_or_default()).map(Check::Forbid),
         "staleness" => staleness::Staleness::new(def.staleness.clone().unwrap_or_default())
             .map(Check::Staleness),
+        "suppression" => def.suppression.clone().map(Check::Suppression).ok_or((
+            "kind",
+            "kind `suppression` needs a `[rule.suppression]` table with `report = \"unused\"` or `\"missing-reason\"`".to_string(),
+        )),
         other => Err((
             "kind",
             format!(
@@ -445,6 +471,7 @@ fn check_placeholders(check: &Check) -> &'static [&'static str] {
         Check::Require(_) => require::PLACEHOLDERS,
         Check::Forbid(_) => forbid::PLACEHOLDERS,
         Check::Staleness(_) => staleness::PLACEHOLDERS,
+        Check::Suppression(_) => suppression::PLACEHOLDERS,
     }
 }
 
@@ -573,8 +600,9 @@ pub fn staleness_wanted(rules: &RuleSet, model: &Model, config: &Config) -> Vec<
     wanted.into_values().collect()
 }
 
-/// Run every rule over the model; findings come back suppressed, deduplicated and sorted.
-pub fn check(rules: &RuleSet, model: &Model, config: &Config, ages: &Ages) -> Vec<Finding> {
+/// Run every rule over the model; findings come back with suppressions applied, deduplicated
+/// and sorted.
+pub fn check(rules: &RuleSet, model: &Model, config: &Config, ages: &Ages) -> Applied {
     let groups = Groups::new(model);
     let context = Context {
         model,
@@ -590,13 +618,17 @@ pub fn check(rules: &RuleSet, model: &Model, config: &Config, ages: &Ages) -> Ve
             Check::Require(check) => check.check(rule, &context),
             Check::Forbid(check) => check.check(rule, &context),
             Check::Staleness(check) => check.check(rule, &context),
+            // Runs last, over the other rules' findings.
+            Check::Suppression(_) => Vec::new(),
         };
         findings.extend(found);
     }
     apply_severity_overrides(&mut findings, config);
-    findings.retain(|finding| !is_suppressed(model, finding));
-    sort_and_dedupe(model, &mut findings);
-    findings
+    let mut applied = suppression::apply(rules, model, config, findings);
+    apply_severity_overrides(&mut applied.findings, config);
+    sort_and_dedupe(model, &mut applied.findings);
+    sort_and_dedupe(model, &mut applied.suppressed);
+    applied
 }
 
 fn apply_severity_overrides(findings: &mut Vec<Finding>, config: &Config) {
@@ -610,25 +642,6 @@ fn apply_severity_overrides(findings: &mut Vec<Finding>, config: &Config) {
         }
         None => true,
     });
-}
-
-/// `# drift-lint: ignore[rule-id, other-id]` on the finding's line or the line above.
-fn is_suppressed(model: &Model, finding: &Finding) -> bool {
-    static PRAGMA: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"drift-lint:\s*ignore\[([a-z0-9,\s-]+)\]").expect("pragma pattern is valid")
-    });
-    let text = &model.file(finding.at.file).text;
-    let (line, _) = crate::model::line_col(text, finding.at.span.start);
-    let lines: Vec<&str> = text
-        .lines()
-        .skip(line.saturating_sub(2))
-        .take(if line > 1 { 2 } else { 1 })
-        .collect();
-    lines.iter().any(|line| {
-        PRAGMA
-            .captures_iter(line)
-            .any(|caps| caps[1].split(',').any(|id| id.trim() == finding.rule))
-    })
 }
 
 /// Stable order: file path, position, rule; the same rule at the same place once.
