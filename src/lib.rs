@@ -17,6 +17,7 @@
 use std::path::PathBuf;
 
 pub mod age;
+pub mod baseline;
 pub mod config;
 pub mod discover;
 mod error;

@@ -94,6 +94,13 @@ struct CheckArgs {
     /// Exit 2 when an image's age cannot be told (a lookup failed, history missing).
     #[arg(long)]
     fail_on_unknown: bool,
+    /// Hide the findings this baseline file lists and fail only on new ones; report the
+    /// listed ones that are gone as fixed.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Write the findings of this run to a baseline file (exits 0 once written).
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -235,6 +242,29 @@ fn check(args: CheckArgs) -> Result<u8, Error> {
     } else {
         drift_lint::run(&options)?
     };
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(drift_lint::baseline::Baseline::load)
+        .transpose()?;
+    let mut outcome = outcome;
+    let all_findings = outcome.findings.clone();
+    if let Some(baseline) = &baseline {
+        let split = baseline.partition(&outcome.model, std::mem::take(&mut outcome.findings));
+        outcome.findings = split.new;
+        for fixed in &split.fixed {
+            eprintln!(
+                "fixed since the baseline: {} at {}: {}",
+                fixed.rule, fixed.place, fixed.message
+            );
+        }
+        eprintln!(
+            "baseline: {} known finding(s) hidden, {} new, {} fixed",
+            split.known.len(),
+            outcome.findings.len(),
+            split.fixed.len()
+        );
+    }
     let model = &outcome.model;
     let report = Report {
         model,
@@ -281,7 +311,20 @@ fn check(args: CheckArgs) -> Result<u8, Error> {
         );
     }
     if !model.unreadable.is_empty() {
+        if args.write_baseline.is_some() {
+            eprintln!("drift-lint: error: baseline not written: the run could not read everything");
+        }
         return Ok(EXIT_TROUBLE);
+    }
+    if let Some(path) = &args.write_baseline {
+        let written = drift_lint::baseline::Baseline::of(model, &all_findings);
+        written.write(path)?;
+        eprintln!(
+            "wrote a baseline of {} finding(s) to {}",
+            written.findings.len(),
+            path.display()
+        );
+        return Ok(0);
     }
     let unknown = outcome.findings.iter().filter(|f| f.unknown).count();
     if args.fail_on_unknown && unknown > 0 {

@@ -611,3 +611,101 @@ fn ignore_table_for_an_unknown_rule_is_a_config_error() {
     assert_eq!(run.code, 2, "{}", transcript(&run));
     assert!(run.stderr.contains("drift-lint.toml"), "{}", run.stderr);
 }
+
+#[test]
+fn baseline_round_trip_fails_only_on_what_is_new() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("incident");
+    support::copy_tree(&root().join("fixtures/incident-2026-04-24"), &dir);
+    let baseline = temp.path().join("baseline.json");
+    let baseline_arg = baseline.to_string_lossy().into_owned();
+
+    let written = drift_lint_in(&dir, &[".", "--write-baseline", &baseline_arg]);
+    assert_eq!(written.code, 0, "{}", transcript(&written));
+    assert!(
+        written.stderr.contains("wrote a baseline of"),
+        "{}",
+        written.stderr
+    );
+    let text = std::fs::read_to_string(&baseline).unwrap();
+    assert!(text.contains("\"fingerprint\""), "{text}");
+
+    // Nothing changed: clean, and the known findings are hidden.
+    let clean = drift_lint_in(&dir, &[".", "--baseline", &baseline_arg]);
+    assert_eq!(clean.code, 0, "{}", transcript(&clean));
+    assert!(clean.stdout.contains("no findings"), "{}", clean.stdout);
+    assert!(clean.stderr.contains("0 new, 0 fixed"), "{}", clean.stderr);
+
+    // A new pin fails, and only it is shown.
+    std::fs::write(
+        dir.join("railway/staging/worker.json"),
+        "{\n  \"WORKER_IMAGE\": \"ghcr.io/molecule-ai/worker:staging-0c1d2e3\"\n}\n",
+    )
+    .unwrap();
+    let new = drift_lint_in(
+        &dir,
+        &[".", "--baseline", &baseline_arg, "--format", "json"],
+    );
+    assert_eq!(new.code, 1, "{}", transcript(&new));
+    let value: serde_json::Value = serde_json::from_str(&new.stdout).unwrap();
+    let found: Vec<String> = value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["rule"].as_str().unwrap(),
+                f["file"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        found
+            .iter()
+            .all(|f| f.ends_with("railway/staging/worker.json")),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(|f| f.starts_with("sha-pinned-image")),
+        "{found:?}"
+    );
+
+    // Lines moving keeps findings known: prepend a blank line to a file.
+    let control = dir.join("railway/staging/control-plane.json");
+    let original = std::fs::read_to_string(&control).unwrap();
+    std::fs::write(&control, format!("\n{original}")).unwrap();
+    std::fs::remove_file(dir.join("railway/staging/worker.json")).unwrap();
+    let moved = drift_lint_in(&dir, &[".", "--baseline", &baseline_arg]);
+    assert_eq!(moved.code, 0, "{}", transcript(&moved));
+
+    // The pin fixed: reported as fixed, still clean.
+    let fixed_text = original.replace("staging-a14cf86", "staging-latest");
+    std::fs::write(&control, fixed_text).unwrap();
+    let fixed = drift_lint_in(&dir, &[".", "--baseline", &baseline_arg]);
+    assert!(
+        fixed
+            .stderr
+            .contains("fixed since the baseline: sha-pinned-image at"),
+        "{}",
+        fixed.stderr
+    );
+}
+
+#[test]
+fn a_baseline_that_is_not_one_is_a_clear_error() {
+    let temp = tempfile::tempdir().unwrap();
+    let baseline = temp.path().join("baseline.json");
+    std::fs::write(&baseline, "{\"findings\": 3}").unwrap();
+    let run = drift_lint(&[
+        "fixtures/incident-2026-04-24",
+        "--baseline",
+        &baseline.to_string_lossy(),
+    ]);
+    assert_eq!(run.code, 2, "{}", transcript(&run));
+    assert!(
+        run.stderr.contains("not a drift-lint baseline"),
+        "{}",
+        run.stderr
+    );
+}
