@@ -213,7 +213,7 @@ pub struct Wanted {
 }
 
 /// Reports progress of slow lookups (a terminal spinner, or nothing).
-pub trait Progress {
+pub trait Progress: Sync {
     fn update(&self, done: usize, total: usize, what: &str);
     fn finish(&self);
 }
@@ -378,7 +378,11 @@ fn lookup_registry(
         }
     };
     let images: Vec<ImageRef> = wanted.iter().map(|w| w.image.clone()).collect();
-    progress.update(0, images.len(), "asking registries for image ages");
+    progress.update(
+        0,
+        images.len(),
+        &format!("asking registries for image ages ({} images)", images.len()),
+    );
     let answers = registry.lookup_all(&images);
     progress.finish();
     answers.into_iter().map(Some).collect()

@@ -51,6 +51,29 @@ pub struct ConfigFile {
     /// Per-image source repository and limits, keyed by image name (`ghcr.io/org/app`).
     #[serde(default)]
     pub images: BTreeMap<String, ImageConfig>,
+    /// The live Railway project that `drift-lint railway` and `--railway` read.
+    #[serde(default)]
+    pub railway: RailwayConfig,
+}
+
+/// `[railway]`: what to read live. Flags override it; it overrides the `RAILWAY_*_ID`
+/// variables, which Railway sets inside every deployment (a cron job running on Railway
+/// would otherwise narrow itself to its own environment and service).
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RailwayConfig {
+    /// Project id.
+    #[serde(default)]
+    pub project: Option<String>,
+    /// Environment names or ids (default: all).
+    #[serde(default)]
+    pub environments: Vec<String>,
+    /// Service names or ids (default: all).
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// GraphQL endpoint (default: Railway's, or `RAILWAY_GRAPHQL_ENDPOINT`).
+    #[serde(default)]
+    pub endpoint: Option<String>,
 }
 
 /// One entry of `ignore`: a whole rule, or the findings one `[[ignore]]` table names.

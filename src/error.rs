@@ -18,6 +18,9 @@ pub enum Error {
     },
     #[error("{0}")]
     Usage(String),
+    /// A network source that the run needed could not be read at all.
+    #[error("{0}")]
+    Network(String),
 }
 
 impl Error {

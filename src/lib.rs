@@ -25,6 +25,7 @@ pub mod finding;
 pub mod git;
 pub mod image;
 pub mod model;
+pub mod railway_api;
 pub mod redact;
 pub mod registry;
 pub mod report;
@@ -57,6 +58,23 @@ pub struct Options {
     /// "Now" in unix seconds, for reproducible registry ages (default: the clock, or
     /// `DRIFT_LINT_NOW`).
     pub now: Option<i64>,
+    /// Also read a live Railway project (`--railway`, `drift-lint railway`).
+    pub railway: Option<RailwayOptions>,
+}
+
+/// What to read from the live Railway API. Empty fields fall back to `[railway]` in
+/// drift-lint.toml, then to `RAILWAY_PROJECT_ID`, `RAILWAY_ENVIRONMENT_ID` and
+/// `RAILWAY_SERVICE_ID`.
+#[derive(Debug, Default, Clone)]
+pub struct RailwayOptions {
+    pub project: Option<String>,
+    pub environments: Vec<String>,
+    pub services: Vec<String>,
+    /// GraphQL endpoint (`--railway-endpoint`); else `[railway] endpoint`, else
+    /// `RAILWAY_GRAPHQL_ENDPOINT`, else Railway's own.
+    pub endpoint: Option<String>,
+    /// Check the files under `paths` too; `drift-lint railway` reads only the live project.
+    pub files: bool,
 }
 
 /// What a run produced.
@@ -69,6 +87,8 @@ pub struct Outcome {
     pub suppressed: Vec<Finding>,
     /// `[[ignore]]` tables that matched no finding, described for a warning.
     pub unused_ignores: Vec<String>,
+    /// Live reads that failed while the others went on: the run did not see everything.
+    pub live_failures: Vec<String>,
     pub config: Config,
     /// The rules that ran, for renderers that describe them (SARIF).
     pub rules: RuleSet,
@@ -140,11 +160,27 @@ pub fn run_with_progress(
         .cloned()
         .collect();
     rules.select(&select, &ignore)?;
-    let model = discover::load(&discover::Inputs {
-        paths: &paths,
-        config: &config,
-        environment: options.environment.as_deref(),
-    });
+    let files = options.railway.as_ref().is_none_or(|live| live.files);
+    let mut model = if files {
+        discover::load(&discover::Inputs {
+            paths: &paths,
+            config: &config,
+            environment: options.environment.as_deref(),
+        })
+    } else {
+        Model::default()
+    };
+    let mut live_failures = Vec::new();
+    if let Some(live) = &options.railway {
+        if options.offline {
+            return Err(Error::Usage(
+                "--offline cannot read the live Railway project: drop --offline, or check files only without --railway".into(),
+            ));
+        }
+        let fetched = read_railway(live, &config, progress)?;
+        source::railway_live::load(&mut model, &fetched.project);
+        live_failures = fetched.failures.iter().map(ToString::to_string).collect();
+    }
     let scan_root = if paths[0].is_file() {
         paths[0].parent().map(PathBuf::from).unwrap_or_default()
     } else {
@@ -169,9 +205,67 @@ pub fn run_with_progress(
         findings: applied.findings,
         suppressed: applied.suppressed,
         unused_ignores: applied.unused_ignores,
+        live_failures,
         config,
         rules,
     })
+}
+
+/// Resolve the target (flags, then `[railway]`, then Railway's own variables) and read it.
+fn read_railway(
+    live: &RailwayOptions,
+    config: &Config,
+    progress: &dyn age::Progress,
+) -> Result<railway_api::Fetched, Error> {
+    let from_env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let wanted = &config.file.railway;
+    let list = |flags: &[String], configured: &[String], variable: &str| -> Vec<String> {
+        if !flags.is_empty() {
+            flags.to_vec()
+        } else if !configured.is_empty() {
+            configured.to_vec()
+        } else {
+            from_env(variable).into_iter().collect()
+        }
+    };
+    let project = live
+        .project
+        .clone()
+        .or_else(|| wanted.project.clone())
+        .or_else(|| from_env("RAILWAY_PROJECT_ID"))
+        .ok_or_else(|| {
+            Error::Usage(
+                "no Railway project to read: pass --project ID, set `project` under [railway] in drift-lint.toml, or set RAILWAY_PROJECT_ID".into(),
+            )
+        })?;
+    let target = railway_api::Target {
+        project,
+        environments: list(&live.environments, &wanted.environments, "RAILWAY_ENVIRONMENT_ID"),
+        services: list(&live.services, &wanted.services, "RAILWAY_SERVICE_ID"),
+    };
+    let token = railway_api::Token::from_env().ok_or_else(|| {
+        Error::Usage(
+            "no Railway token: set RAILWAY_API_TOKEN (an account or workspace token) or RAILWAY_TOKEN (a project token)".into(),
+        )
+    })?;
+    let mut client = railway_api::ClientOptions::new(token);
+    if let Some(endpoint) = live
+        .endpoint
+        .clone()
+        .or_else(|| wanted.endpoint.clone())
+        .or_else(|| from_env("RAILWAY_GRAPHQL_ENDPOINT"))
+    {
+        client.endpoint = endpoint;
+    }
+    let report = |message: &str| progress.update(0, 0, message);
+    let fetched = railway_api::fetch(&client, &target, &report);
+    progress.finish();
+    fetched.map_err(|error| Error::Network(error.to_string()))
 }
 
 /// Unix seconds now, or `DRIFT_LINT_NOW` when set (reproducible runs and tests).

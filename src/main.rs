@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use drift_lint::report::{human, json, Report};
 
 mod progress;
-use drift_lint::{Config, Error, Options, RuleSet, Severity};
+use drift_lint::{Config, Error, Options, RailwayOptions, RuleSet, Severity};
 
 /// Exit codes: 0 clean, 1 findings at or above --fail-on, 2 the tool could not do its job.
 const EXIT_FINDINGS: u8 = 1;
@@ -33,6 +33,9 @@ struct Cli {
 enum Command {
     /// Check files and directories (the default command).
     Check(CheckArgs),
+    /// Check the live variables of a Railway project (token from RAILWAY_API_TOKEN or
+    /// RAILWAY_TOKEN); `drift-lint PATH --railway` checks files and the project together.
+    Railway(CheckArgs),
     /// List every rule: id, severity, summary.
     Rules {
         /// Also load the packs that this configuration file names.
@@ -101,6 +104,21 @@ struct CheckArgs {
     /// Write the findings of this run to a baseline file (exits 0 once written).
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
+    /// Also check the live Railway project's variables and image sources.
+    #[arg(long)]
+    railway: bool,
+    /// Railway project id (default: `[railway] project`, then RAILWAY_PROJECT_ID).
+    #[arg(long, value_name = "ID")]
+    project: Option<String>,
+    /// Railway environment to read, by name or id; repeatable (default: all).
+    #[arg(long = "environment", value_name = "NAME")]
+    railway_environments: Vec<String>,
+    /// Railway service to read, by name or id; repeatable (default: all).
+    #[arg(long = "service", value_name = "NAME")]
+    railway_services: Vec<String>,
+    /// Railway GraphQL endpoint (default: RAILWAY_GRAPHQL_ENDPOINT, then Railway's own).
+    #[arg(long, value_name = "URL")]
+    railway_endpoint: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -152,8 +170,9 @@ fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> Result<u8, Error> {
     match cli.command {
-        None => check(cli.check),
-        Some(Command::Check(args)) => check(args),
+        None => check(cli.check, false),
+        Some(Command::Check(args)) => check(args, false),
+        Some(Command::Railway(args)) => check(args, true),
         Some(Command::Rules { config }) => list_rules(config),
         Some(Command::Explain { rule, config }) => explain(&rule, config),
     }
@@ -220,7 +239,25 @@ fn indent(text: &str) -> String {
         .join("\n")
 }
 
-fn check(args: CheckArgs) -> Result<u8, Error> {
+/// Run a check; `live_only` is `drift-lint railway`, which reads no files.
+fn check(args: CheckArgs, live_only: bool) -> Result<u8, Error> {
+    if live_only && args.paths != [PathBuf::from(".")] {
+        return Err(Error::Usage(
+            "`drift-lint railway` reads only the live project; to check files too, run `drift-lint PATH --railway`".into(),
+        ));
+    }
+    let wants_railway = live_only
+        || args.railway
+        || args.project.is_some()
+        || !args.railway_environments.is_empty()
+        || !args.railway_services.is_empty();
+    let railway = wants_railway.then(|| RailwayOptions {
+        project: args.project.clone(),
+        environments: args.railway_environments.clone(),
+        services: args.railway_services.clone(),
+        endpoint: args.railway_endpoint.clone(),
+        files: !live_only,
+    });
     let options = Options {
         paths: args.paths.clone(),
         config: args.config.clone(),
@@ -231,6 +268,7 @@ fn check(args: CheckArgs) -> Result<u8, Error> {
         offline: args.offline,
         git_repo: args.git_repo.clone(),
         now: None,
+        railway,
     };
     let outputs = pair_outputs(&args.format, &args.output)?;
     let human_on_stdout = outputs
@@ -310,7 +348,10 @@ fn check(args: CheckArgs) -> Result<u8, Error> {
             unreadable.reason
         );
     }
-    if !model.unreadable.is_empty() {
+    for failure in &outcome.live_failures {
+        eprintln!("drift-lint: error: could not read from Railway: {failure}");
+    }
+    if !model.unreadable.is_empty() || !outcome.live_failures.is_empty() {
         if args.write_baseline.is_some() {
             eprintln!("drift-lint: error: baseline not written: the run could not read everything");
         }

@@ -1,6 +1,7 @@
 //! The model every loader produces and every rule reads: source files, settings with exact
 //! byte spans, and the images a workflow publishes.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -32,6 +33,8 @@ pub enum SourceKind {
     RailwayConfigToml,
     Workflow,
     Action,
+    /// A live Railway service read through the API (not a file kind: not in [`Self::ALL`]).
+    RailwayLive,
 }
 
 impl SourceKind {
@@ -62,6 +65,7 @@ impl SourceKind {
             SourceKind::RailwayConfigToml => "railway-toml",
             SourceKind::Workflow => "github-workflow",
             SourceKind::Action => "github-action",
+            SourceKind::RailwayLive => "railway-live",
         }
     }
 }
@@ -290,6 +294,40 @@ pub struct Publication {
     pub method: PublishMethod,
 }
 
+/// What a Railway variable reference points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReferenceTarget {
+    /// `${{ shared.KEY }}`
+    Shared(String),
+    /// `${{ Service.KEY }}`
+    Service { service: String, key: String },
+    /// `${{ KEY }}`: another variable of the same service.
+    Own(String),
+}
+
+/// A `${{ ... }}` reference in an unrendered Railway value.
+#[derive(Debug, Clone)]
+pub struct Reference {
+    /// The whole `${{ ... }}`.
+    pub at: Location,
+    /// The environment and service whose variable holds it (`service: None`: shared).
+    pub scope: Scope,
+    /// The variable that holds it.
+    pub key: String,
+    pub target: ReferenceTarget,
+}
+
+/// What exists in one Railway environment, as far as it was read: what references resolve
+/// against.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RailwayEnvironment {
+    pub name: String,
+    /// Every service of the project by name, with its variable keys when they were read.
+    pub services: BTreeMap<String, Option<BTreeSet<String>>>,
+    /// Shared variable keys, when they were read.
+    pub shared: Option<BTreeSet<String>>,
+}
+
 /// A file that was not read, and why. Reported to the user, never an error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
@@ -314,6 +352,10 @@ pub struct Model {
     pub skipped: Vec<Skipped>,
     /// Files that exist but could not be read (I/O errors): the run cannot be trusted.
     pub unreadable: Vec<Skipped>,
+    /// Railway variable references, with where they sit.
+    pub references: Vec<Reference>,
+    /// Railway environments whose services and variables are known (read live).
+    pub railway_environments: Vec<RailwayEnvironment>,
 }
 
 impl Model {

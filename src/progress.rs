@@ -16,16 +16,19 @@ const FRAMES: &[char] = &['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧'
 #[derive(Default)]
 pub struct Spinner {
     state: Mutex<Option<(Arc<AtomicBool>, JoinHandle<()>)>>,
+    /// What the spinner says; each update replaces it.
+    text: Arc<Mutex<String>>,
 }
 
 impl Progress for Spinner {
-    fn update(&self, _done: usize, total: usize, what: &str) {
+    fn update(&self, _done: usize, _total: usize, what: &str) {
+        *self.text.lock().unwrap_or_else(|e| e.into_inner()) = what.to_string();
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.is_some() {
             return;
         }
         let stop = Arc::new(AtomicBool::new(false));
-        let text = format!("{what} ({total} images)");
+        let text = self.text.clone();
         let flag = stop.clone();
         let handle = std::thread::spawn(move || {
             let started = std::time::Instant::now();
@@ -38,7 +41,8 @@ impl Progress for Spinner {
             let mut frame = 0;
             let mut shown = false;
             while !flag.load(Ordering::Relaxed) {
-                eprint!("\r{} {text}", FRAMES[frame % FRAMES.len()]);
+                let text = text.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                eprint!("\r\x1b[2K{} {text}", FRAMES[frame % FRAMES.len()]);
                 let _ = std::io::stderr().flush();
                 shown = true;
                 frame += 1;

@@ -18,6 +18,7 @@ use crate::model::{FileId, Model, Origin, Scope, Setting};
 mod forbid;
 mod image_pin;
 mod parse_error;
+mod reference;
 mod require;
 mod staleness;
 mod suppression;
@@ -33,6 +34,7 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
     ("rules/core.toml", include_str!("../../rules/core.toml")),
     ("rules/images.toml", include_str!("../../rules/images.toml")),
     ("rules/hermes.toml", include_str!("../../rules/hermes.toml")),
+    ("rules/railway.toml", include_str!("../../rules/railway.toml")),
 ];
 
 /// A rule pack file as written.
@@ -184,6 +186,7 @@ enum Check {
     Forbid(forbid::Forbid),
     Staleness(staleness::Staleness),
     Suppression(SuppressionParams),
+    Reference,
 }
 
 /// Check kinds a pack may name.
@@ -194,6 +197,7 @@ pub const KINDS: &[&str] = &[
     "staleness",
     "parse-error",
     "suppression",
+    "reference",
 ];
 
 impl Rule {
@@ -205,6 +209,7 @@ impl Rule {
             Check::Forbid(_) => "forbid",
             Check::Staleness(_) => "staleness",
             Check::Suppression(_) => "suppression",
+            Check::Reference => "reference",
         }
     }
 
@@ -437,6 +442,7 @@ fn build_check(def: &RuleDef) -> Result<Check, (&'static str, String)> {
     }
     match def.kind.as_str() {
         "parse-error" => Ok(Check::ParseError),
+        "reference" => Ok(Check::Reference),
         "image-pin" => {
             image_pin::ImagePin::new(def.image_pin.clone().unwrap_or_default()).map(Check::ImagePin)
         }
@@ -472,6 +478,7 @@ fn check_placeholders(check: &Check) -> &'static [&'static str] {
         Check::Forbid(_) => forbid::PLACEHOLDERS,
         Check::Staleness(_) => staleness::PLACEHOLDERS,
         Check::Suppression(_) => suppression::PLACEHOLDERS,
+        Check::Reference => reference::PLACEHOLDERS,
     }
 }
 
@@ -618,6 +625,7 @@ pub fn check(rules: &RuleSet, model: &Model, config: &Config, ages: &Ages) -> Ap
             Check::Require(check) => check.check(rule, &context),
             Check::Forbid(check) => check.check(rule, &context),
             Check::Staleness(check) => check.check(rule, &context),
+            Check::Reference => reference::check(rule, &context),
             // Runs last, over the other rules' findings.
             Check::Suppression(_) => Vec::new(),
         };

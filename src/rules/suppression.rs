@@ -68,7 +68,8 @@ fn has_comments(kind: SourceKind) -> bool {
         SourceKind::RailwayVariablesJson
         | SourceKind::RailwayVariablesKv
         | SourceKind::RailwayEnvironmentConfig
-        | SourceKind::RailwayConfigJson => false,
+        | SourceKind::RailwayConfigJson
+        | SourceKind::RailwayLive => false,
     }
 }
 

@@ -5,6 +5,7 @@ use crate::model::{FileId, Location, ParseProblem, Publication, Setting};
 pub mod dotenv;
 pub mod dotenv_syntax;
 pub mod railway;
+pub mod railway_live;
 pub mod shell;
 pub mod workflow;
 

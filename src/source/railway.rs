@@ -2,14 +2,43 @@
 //! `railway environment config --json` blob, and `railway.json` / `railway.toml`.
 
 use std::ops::Range;
+use std::sync::LazyLock;
 
+use regex::Regex;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use super::dotenv_syntax::parse_railway_kv;
 use super::{Loaded, ScopeHint};
-use crate::model::{FileId, Location, Origin, Scope, Setting};
+use crate::model::{FileId, Location, Origin, ReferenceTarget, Scope, Setting};
 use crate::yaml::{self, Yaml};
+
+/// The `${{ ... }}` references in a Railway value, with their byte ranges. Template
+/// functions such as `${{ secret(32) }}` are not references.
+pub fn references(value: &str) -> Vec<(Range<usize>, ReferenceTarget)> {
+    static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"\$\{\{\s*([^{}]*?)\s*\}\}").expect("reference pattern is valid")
+    });
+    REFERENCE
+        .captures_iter(value)
+        .filter_map(|caps| {
+            let whole = caps.get(0).expect("group 0 always matches");
+            let inner = caps[1].trim();
+            if inner.is_empty() || inner.contains('(') {
+                return None;
+            }
+            let target = match inner.split_once('.') {
+                Some(("shared", key)) => ReferenceTarget::Shared(key.trim().to_string()),
+                Some((service, key)) => ReferenceTarget::Service {
+                    service: service.trim().to_string(),
+                    key: key.trim().to_string(),
+                },
+                None => ReferenceTarget::Own(inner.to_string()),
+            };
+            Some((whole.range(), target))
+        })
+        .collect()
+}
 
 /// Synthetic key under which a service's image source is recorded, so image rules see it.
 pub const SOURCE_IMAGE_KEY: &str = "source.image";
@@ -651,5 +680,30 @@ mod tests {
         assert_eq!(replicas.scope.environment.as_deref(), Some("production"));
         let root = yaml::parse(text).unwrap().remove(0);
         assert_eq!(shape_of(&root), Some(RailwayJson::ConfigAsCode));
+    }
+}
+
+#[cfg(test)]
+mod reference_tests {
+    use super::*;
+
+    #[test]
+    fn references_in_their_three_forms_and_inside_text() {
+        let value = "https://${{ backend.RAILWAY_PUBLIC_DOMAIN }}/api?db=${{shared.DB}}&p=${{PORT}}&s=${{ secret(32) }}";
+        let found = references(value);
+        let targets: Vec<&ReferenceTarget> = found.iter().map(|(_, t)| t).collect();
+        assert_eq!(
+            targets,
+            [
+                &ReferenceTarget::Service {
+                    service: "backend".into(),
+                    key: "RAILWAY_PUBLIC_DOMAIN".into()
+                },
+                &ReferenceTarget::Shared("DB".into()),
+                &ReferenceTarget::Own("PORT".into()),
+            ]
+        );
+        assert_eq!(&value[found[0].0.clone()], "${{ backend.RAILWAY_PUBLIC_DOMAIN }}");
+        assert_eq!(&value[found[2].0.clone()], "${{PORT}}");
     }
 }

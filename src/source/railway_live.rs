@@ -1,0 +1,212 @@
+//! Live Railway config as a source: each service of each environment read through the API
+//! becomes a document in the model, so that every rule, snippet and output format works on
+//! it as on a file. The document mirrors one service of `railway environment config --json`:
+//!
+//! ```json
+//! {
+//!   "source": { "image": "ghcr.io/org/tenant:staging-a14cf86" },
+//!   "variables": {
+//!     "DATABASE_URL": { "value": "postgres://…", "unrendered": "${{Postgres.DATABASE_URL}}" },
+//!     "STRIPE_KEY": { "isSealed": true }
+//!   }
+//! }
+//! ```
+//!
+//! Its places are `railway://<project>/<environment>/<service>/<KEY>`. Values are the
+//! rendered ones (what the service really sees); the unrendered text is kept beside them so
+//! references can be checked. Railway's built-in `RAILWAY_*` variables are left out: Railway
+//! sets them, nobody configures them, and they differ per environment by design.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+
+use crate::model::{
+    FileId, LiveFile, Location, Model, Origin, RailwayEnvironment, Reference, Scope, Setting,
+    SourceFile, SourceKind,
+};
+use crate::railway_api::{is_builtin, LiveProject, LiveService, Vars};
+
+use super::railway::{references, SOURCE_IMAGE_KEY};
+
+/// Add every environment and service of `project` to the model.
+pub fn load(model: &mut Model, project: &LiveProject) {
+    for environment in &project.environments {
+        let mut known = RailwayEnvironment {
+            name: environment.name.clone(),
+            services: project
+                .service_names
+                .iter()
+                .map(|name| (name.clone(), None))
+                .collect(),
+            shared: environment
+                .shared
+                .as_ref()
+                .map(|vars| vars.keys().cloned().collect()),
+        };
+        if let Some(shared) = &environment.shared {
+            let uri = format!("railway://{}/{}/shared", project.name, environment.name);
+            let scope = Scope {
+                environment: Some(environment.name.clone()),
+                service: None,
+                origin: Origin::Deployed,
+            };
+            // Shared variables reach a service only through a reference, so they are not a
+            // service's whole config: a key missing here proves nothing.
+            add_document(model, uri, &scope, None, shared, Some(shared), true);
+        }
+        for service in &environment.services {
+            let keys = service_keys(service);
+            known.services.insert(service.name.clone(), keys);
+            if service.rendered.is_none() && service.unrendered.is_none() && service.image.is_none()
+            {
+                continue;
+            }
+            let uri = format!(
+                "railway://{}/{}/{}",
+                project.name, environment.name, service.name
+            );
+            let scope = Scope {
+                environment: Some(environment.name.clone()),
+                service: Some(service.name.clone()),
+                origin: Origin::Deployed,
+            };
+            let variables = service
+                .rendered
+                .clone()
+                .or_else(|| service.unrendered.clone())
+                .unwrap_or_default();
+            // A service whose variables could not be read is not known to lack any key.
+            let partial = service.rendered.is_none();
+            add_document(
+                model,
+                uri,
+                &scope,
+                service.image.as_deref(),
+                &variables,
+                service.unrendered.as_ref(),
+                partial,
+            );
+        }
+        model.railway_environments.push(known);
+    }
+}
+
+/// A service's variable keys, built-ins included (a reference may name one), when read.
+fn service_keys(service: &LiveService) -> Option<BTreeSet<String>> {
+    let mut keys: Option<BTreeSet<String>> = None;
+    for vars in [&service.rendered, &service.unrendered].into_iter().flatten() {
+        keys.get_or_insert_with(BTreeSet::new)
+            .extend(vars.keys().cloned());
+    }
+    keys
+}
+
+/// Write one document, and the settings and references that point into it.
+fn add_document(
+    model: &mut Model,
+    uri: String,
+    scope: &Scope,
+    image: Option<&str>,
+    variables: &Vars,
+    unrendered: Option<&Vars>,
+    partial: bool,
+) {
+    let mut text = String::from("{\n");
+    let mut entries = Vec::new();
+    let mut settings = Vec::new();
+    // (key, where the unrendered text sits, whether its bytes are verbatim, the text)
+    let mut raw_values: Vec<(String, Range<usize>, bool, String)> = Vec::new();
+    if let Some(image) = image {
+        text.push_str("  \"source\": {\n");
+        let start = text.len();
+        text.push_str("    \"image\": ");
+        let key_at = start + 5..start + 10;
+        let value_at = push_string(&mut text, image);
+        entries.push((start..text.len(), SOURCE_IMAGE_KEY.to_string()));
+        settings.push((SOURCE_IMAGE_KEY.to_string(), Some(image.to_string()), key_at, value_at));
+        text.push_str("\n  },\n");
+    }
+    text.push_str("  \"variables\": {");
+    let mut first = true;
+    for (key, value) in variables.iter().filter(|(key, _)| !is_builtin(key)) {
+        text.push_str(if first { "\n" } else { ",\n" });
+        first = false;
+        let start = text.len();
+        text.push_str("    ");
+        let key_at = push_string(&mut text, key);
+        text.push_str(": ");
+        let raw = unrendered
+            .and_then(|vars| vars.get(key))
+            .and_then(Option::as_deref)
+            .filter(|raw| raw.contains("${{"));
+        let value_at = match (value, raw) {
+            (None, _) => {
+                let sealed_start = text.len();
+                text.push_str("{\"isSealed\": true}");
+                sealed_start..text.len()
+            }
+            (Some(value), Some(raw)) if raw != value => {
+                text.push_str("{\"value\": ");
+                let value_at = push_string(&mut text, value);
+                text.push_str(", \"unrendered\": ");
+                let raw_at = push_string(&mut text, raw);
+                text.push('}');
+                let verbatim = raw_at.len() == raw.len();
+                raw_values.push((key.clone(), raw_at, verbatim, raw.to_string()));
+                value_at
+            }
+            (Some(value), raw) => {
+                let value_at = push_string(&mut text, value);
+                if let Some(raw) = raw {
+                    // Shared variables come unrendered: the value is the reference itself.
+                    let verbatim = value_at.len() == raw.len();
+                    raw_values.push((key.clone(), value_at.clone(), verbatim, raw.to_string()));
+                }
+                value_at
+            }
+        };
+        entries.push((start..text.len(), key.clone()));
+        settings.push((key.clone(), value.clone(), key_at, value_at));
+    }
+    text.push_str(if first { "}\n}\n" } else { "\n  }\n}\n" });
+    let file: FileId = model.add_file(SourceFile {
+        path: uri.clone().into(),
+        text,
+        kind: SourceKind::RailwayLive,
+        live: Some(LiveFile { uri, entries }),
+    });
+    for (key, value, key_at, value_at) in settings {
+        model.settings.push(Setting {
+            key,
+            value,
+            key_at: Location::new(file, key_at),
+            value_at: Location::new(file, value_at),
+            scope: scope.clone(),
+            partial,
+        });
+    }
+    for (key, raw_at, verbatim, raw) in raw_values {
+        for (span, target) in references(&raw) {
+            // A reference whose text needed JSON escaping is placed at its whole value.
+            let at = if verbatim {
+                raw_at.start + span.start..raw_at.start + span.end
+            } else {
+                raw_at.clone()
+            };
+            model.references.push(Reference {
+                at: Location::new(file, at),
+                scope: scope.clone(),
+                key: key.clone(),
+                target,
+            });
+        }
+    }
+}
+
+/// Append `value` as a JSON string; the span of its content, inside the quotes.
+fn push_string(text: &mut String, value: &str) -> Range<usize> {
+    let quoted = serde_json::to_string(value).unwrap_or_else(|_| "\"\"".to_string());
+    let start = text.len() + 1;
+    text.push_str(&quoted);
+    start..text.len() - 1
+}
