@@ -4,7 +4,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use drift_lint::report::{human, json};
 
@@ -45,6 +45,13 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Print a shell completion script to stdout.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout.
+    Man,
 }
 
 #[derive(Args, Clone)]
@@ -138,6 +145,8 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
         Some(Command::Check(args)) => check(args),
         Some(Command::Rules { config }) => list_rules(config),
         Some(Command::Explain { rule, config }) => explain(&rule, config),
+        Some(Command::Completions { shell }) => completions(shell),
+        Some(Command::Man) => man_page(),
     }
 }
 
@@ -186,6 +195,27 @@ fn explain(id: &str, config: Option<PathBuf>) -> Result<u8, Error> {
         fix = indent(docs.fix.trim()),
     );
     write_out(&text)?;
+    Ok(0)
+}
+
+/// A completion script for `shell`, built from the same argument definitions as the CLI.
+fn completions(shell: clap_complete::Shell) -> Result<u8, Error> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "drift-lint", &mut script);
+    write_out(&String::from_utf8_lossy(&script))?;
+    Ok(0)
+}
+
+/// The man page, in roff, built from the same argument definitions as the CLI.
+fn man_page() -> Result<u8, Error> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut page)
+        .map_err(|source| Error::Io {
+            path: PathBuf::from("<man page>"),
+            source,
+        })?;
+    write_out(&String::from_utf8_lossy(&page))?;
     Ok(0)
 }
 
