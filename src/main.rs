@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
-use drift_lint::report::{human, json};
+use drift_lint::report::{human, json, rule_docs};
 
 mod progress;
 use drift_lint::{Config, Error, Options, RuleSet, Severity};
@@ -33,11 +33,14 @@ struct Cli {
 enum Command {
     /// Check files and directories (the default command).
     Check(CheckArgs),
-    /// List every rule: id, severity, summary.
+    /// List every rule: id, severity, summary (or every rule's docs, as Markdown).
     Rules {
         /// Also load the packs that this configuration file names.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// `text`: one line per rule; `markdown`: every rule's full docs (docs/rules.md).
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
     },
     /// Print a rule's documentation: what it does, why, an example, the fix.
     Explain {
@@ -52,6 +55,12 @@ enum Command {
     },
     /// Print the man page (roff) to stdout.
     Man,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RulesFormat {
+    Text,
+    Markdown,
 }
 
 #[derive(Args, Clone)]
@@ -143,7 +152,7 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         None => check(cli.check),
         Some(Command::Check(args)) => check(args),
-        Some(Command::Rules { config }) => list_rules(config),
+        Some(Command::Rules { config, format }) => list_rules(config, format),
         Some(Command::Explain { rule, config }) => explain(&rule, config),
         Some(Command::Completions { shell }) => completions(shell),
         Some(Command::Man) => man_page(),
@@ -158,8 +167,12 @@ fn load_rules(config: Option<PathBuf>) -> Result<RuleSet, Error> {
     RuleSet::load(&config)
 }
 
-fn list_rules(config: Option<PathBuf>) -> Result<u8, Error> {
+fn list_rules(config: Option<PathBuf>, format: RulesFormat) -> Result<u8, Error> {
     let rules = load_rules(config)?;
+    if let RulesFormat::Markdown = format {
+        write_out(&rule_docs::markdown(&rules))?;
+        return Ok(0);
+    }
     let width = rules.rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
     let mut out = String::new();
     for rule in &rules.rules {
