@@ -4,9 +4,9 @@ use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
-use drift_lint::report::{human, json, Report};
+use drift_lint::report::{human, json, rule_docs, Report};
 
 mod progress;
 use drift_lint::{Config, Error, Options, RailwayOptions, RuleSet, Severity};
@@ -36,11 +36,14 @@ enum Command {
     /// Check the live variables of a Railway project (token from RAILWAY_API_TOKEN or
     /// RAILWAY_TOKEN); `drift-lint PATH --railway` checks files and the project together.
     Railway(CheckArgs),
-    /// List every rule: id, severity, summary.
+    /// List every rule: id, severity, summary (or every rule's docs, as Markdown).
     Rules {
         /// Also load the packs that this configuration file names.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// `text`: one line per rule; `markdown`: every rule's full docs (docs/rules.md).
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
     },
     /// Print a rule's documentation: what it does, why, an example, the fix.
     Explain {
@@ -48,6 +51,19 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Print a shell completion script to stdout.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout.
+    Man,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RulesFormat {
+    Text,
+    Markdown,
 }
 
 #[derive(Args, Clone)]
@@ -173,8 +189,10 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
         None => check(cli.check, false),
         Some(Command::Check(args)) => check(args, false),
         Some(Command::Railway(args)) => check(args, true),
-        Some(Command::Rules { config }) => list_rules(config),
+        Some(Command::Rules { config, format }) => list_rules(config, format),
         Some(Command::Explain { rule, config }) => explain(&rule, config),
+        Some(Command::Completions { shell }) => completions(shell),
+        Some(Command::Man) => man_page(),
     }
 }
 
@@ -186,8 +204,12 @@ fn load_rules(config: Option<PathBuf>) -> Result<RuleSet, Error> {
     RuleSet::load(&config)
 }
 
-fn list_rules(config: Option<PathBuf>) -> Result<u8, Error> {
+fn list_rules(config: Option<PathBuf>, format: RulesFormat) -> Result<u8, Error> {
     let rules = load_rules(config)?;
+    if let RulesFormat::Markdown = format {
+        write_out(&rule_docs::markdown(&rules))?;
+        return Ok(0);
+    }
     let width = rules.rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
     let mut out = String::new();
     for rule in &rules.rules {
@@ -223,6 +245,27 @@ fn explain(id: &str, config: Option<PathBuf>) -> Result<u8, Error> {
         fix = indent(docs.fix.trim()),
     );
     write_out(&text)?;
+    Ok(0)
+}
+
+/// A completion script for `shell`, built from the same argument definitions as the CLI.
+fn completions(shell: clap_complete::Shell) -> Result<u8, Error> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "drift-lint", &mut script);
+    write_out(&String::from_utf8_lossy(&script))?;
+    Ok(0)
+}
+
+/// The man page, in roff, built from the same argument definitions as the CLI.
+fn man_page() -> Result<u8, Error> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut page)
+        .map_err(|source| Error::Io {
+            path: PathBuf::from("<man page>"),
+            source,
+        })?;
+    write_out(&String::from_utf8_lossy(&page))?;
     Ok(0)
 }
 

@@ -202,6 +202,62 @@ fn explain_unknown_rule_is_a_usage_error() {
 }
 
 #[test]
+fn completions_for_every_shell() {
+    let shells = [
+        ("bash", "complete -F _drift__lint"),
+        ("zsh", "#compdef drift-lint"),
+        ("fish", "complete -c drift-lint"),
+        (
+            "powershell",
+            "Register-ArgumentCompleter -Native -CommandName 'drift-lint'",
+        ),
+        ("elvish", "edit:completion:arg-completer[drift-lint]"),
+    ];
+    for (shell, marker) in shells {
+        let run = drift_lint(&["completions", shell]);
+        assert_eq!(run.code, 0, "{shell}: {}", transcript(&run));
+        assert!(run.stdout.contains(marker), "{shell}:\n{}", run.stdout);
+        for word in ["check", "explain", "completions", "fail-on"] {
+            assert!(run.stdout.contains(word), "{shell} lacks {word}");
+        }
+    }
+    assert_eq!(drift_lint(&["completions", "tcsh"]).code, 2);
+}
+
+#[test]
+fn bash_completion_script_parses() {
+    let run = drift_lint(&["completions", "bash"]);
+    let Ok(mut bash) = Command::new("bash")
+        .arg("-n")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+    else {
+        eprintln!("note: bash not found; bash completion syntax check skipped");
+        return;
+    };
+    use std::io::Write;
+    bash.stdin
+        .take()
+        .unwrap()
+        .write_all(run.stdout.as_bytes())
+        .unwrap();
+    assert!(bash.wait().unwrap().success(), "{}", run.stdout);
+}
+
+#[test]
+fn man_page_is_roff_for_the_whole_cli() {
+    let run = drift_lint(&["man"]);
+    assert_eq!(run.code, 0, "{}", transcript(&run));
+    assert!(run.stdout.contains(".TH drift-lint 1"), "{}", run.stdout);
+    for section in [".SH NAME", ".SH SYNOPSIS", ".SH OPTIONS", ".SH SUBCOMMANDS"] {
+        assert!(run.stdout.contains(section), "{section} missing");
+    }
+    for word in ["explain", "completions", "fail\\-on"] {
+        assert!(run.stdout.contains(word), "{word} missing:\n{}", run.stdout);
+    }
+}
+
+#[test]
 fn unknown_rule_in_select_is_a_usage_error() {
     let run = drift_lint(&[
         "--select",

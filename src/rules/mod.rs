@@ -213,6 +213,13 @@ impl Rule {
         }
     }
 
+    /// Origins whose findings get another severity than the rule's own (`severity-in`).
+    pub fn severity_overrides(&self) -> impl Iterator<Item = (Origin, Severity)> + '_ {
+        self.severity_in
+            .iter()
+            .map(|(origin, severity)| (*origin, *severity))
+    }
+
     /// The severity for a finding in this scope, before configuration overrides.
     pub fn severity_for(&self, origin: Origin) -> Severity {
         self.severity_in
