@@ -24,6 +24,7 @@ pub mod finding;
 pub mod git;
 pub mod image;
 pub mod model;
+pub mod railway_api;
 pub mod redact;
 pub mod registry;
 pub mod report;

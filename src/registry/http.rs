@@ -104,6 +104,14 @@ impl Body {
             text,
         }
     }
+
+    /// A JSON body (GraphQL).
+    pub fn json(text: String) -> Body {
+        Body {
+            content_type: "application/json",
+            text,
+        }
+    }
 }
 
 /// A complete answer, whatever its status.

@@ -37,7 +37,7 @@
 mod auth;
 mod cache;
 mod error;
-mod http;
+pub(crate) mod http;
 mod manifest;
 mod sha256;
 mod time;
@@ -55,6 +55,7 @@ use crate::image::{is_templated, ImageRef};
 
 pub use auth::Credentials;
 pub use error::RegistryError;
+pub(crate) use error::{scrub, seconds};
 pub use sha256::digest_of;
 pub use time::parse_rfc3339;
 
