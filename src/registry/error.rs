@@ -317,7 +317,7 @@ fn retry_hint(retry_after: Option<Duration>) -> String {
 }
 
 /// `1.5 s`, `300 ms`: the unit a person reads fastest at that size.
-fn seconds(duration: Duration) -> String {
+pub(crate) fn seconds(duration: Duration) -> String {
     if duration < Duration::from_secs(1) {
         format!("{} ms", duration.as_millis())
     } else if duration.subsec_millis() == 0 {

@@ -1,4 +1,4 @@
-//! One HTTP exchange with a registry: limits, retries, redirects.
+//! One HTTP exchange with a registry or the Railway API: limits, retries, redirects.
 //!
 //! Everything here is about not hanging and not leaking: a per-request timeout, a cap on body
 //! size, a bound on retries and on how long a `Retry-After` may make us wait, a bound on
@@ -17,6 +17,7 @@ use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, 
 use reqwest::Url;
 
 use super::time::{now_unix, parse_http_date};
+use crate::redact::MASK;
 
 /// Manifests are at most 4 MiB by the distribution spec; image configs are far smaller. A
 /// larger answer is refused rather than buffered.
@@ -32,6 +33,10 @@ pub struct RetryPolicy {
     pub max_retries: u32,
     pub backoff: Duration,
     pub max_retry_after: Duration,
+    /// What to do when a `Retry-After` asks for more than `max_retry_after`: `false` waits
+    /// the cap and tries again (registries' short-lived limits), `true` gives up at once and
+    /// returns that answer (Railway's hourly quotas: a try after the cap meets the same 429).
+    pub give_up_beyond_cap: bool,
 }
 
 impl RetryPolicy {
@@ -46,19 +51,67 @@ impl RetryPolicy {
     }
 }
 
-/// One request as the registry client means it.
-#[derive(Debug, Clone)]
+/// One request as a client means it. `Debug` masks the credentials.
+#[derive(Clone)]
 pub struct Request<'a> {
     pub url: Url,
     pub accept: &'a str,
     /// Full header value (`Bearer ...`, `Basic ...`); sent only to the request URL's origin.
     pub authorization: Option<&'a str>,
-    /// `application/x-www-form-urlencoded` body: the request is then a POST (OAuth token
-    /// refresh) and redirects are not followed.
-    pub form: Option<String>,
+    /// More headers, treated like `authorization` (they may carry a credential, such as
+    /// Railway's `Project-Access-Token`): sent only to the request URL's origin.
+    pub headers: &'a [(&'a str, &'a str)],
+    /// A body makes the request a POST, and redirects are then not followed.
+    pub body: Option<Body>,
     /// Whether 429, 5xx and connection failures are retried (the Docker Hub API is one try:
     /// the registry protocol is the fallback).
     pub retry: bool,
+}
+
+impl std::fmt::Debug for Request<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let masked = |value: &str| if value.is_empty() { "" } else { MASK };
+        f.debug_struct("Request")
+            .field("url", &self.url.as_str())
+            .field("accept", &self.accept)
+            .field("authorization", &self.authorization.map(masked))
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(name, value)| (*name, masked(value)))
+                    .collect::<Vec<_>>(),
+            )
+            .field("body", &self.body)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+/// What a POST sends.
+#[derive(Debug, Clone)]
+pub struct Body {
+    pub content_type: &'static str,
+    pub text: String,
+}
+
+impl Body {
+    /// An `application/x-www-form-urlencoded` body (OAuth token refresh).
+    pub fn form(text: String) -> Body {
+        Body {
+            content_type: "application/x-www-form-urlencoded",
+            text,
+        }
+    }
+
+    /// A JSON body (GraphQL).
+    pub fn json(text: String) -> Body {
+        Body {
+            content_type: "application/json",
+            text,
+        }
+    }
 }
 
 /// A complete answer, whatever its status.
@@ -152,7 +205,8 @@ impl Http {
 
     /// Sends the request, following redirects, retrying 429, 5xx and connection failures with
     /// exponential backoff (or the server's `Retry-After`, capped) up to `max_retries` times.
-    /// A 429 or 5xx that outlasts the retries comes back as an [`Answer`] with that status.
+    /// A 429 or 5xx that outlasts the retries comes back as an [`Answer`] with that status, as
+    /// does a 429 asking for more than the cap when the policy gives up beyond it.
     pub fn send(&self, request: &Request<'_>) -> Result<Answer, Failure> {
         let mut attempt = 0u32;
         loop {
@@ -176,6 +230,14 @@ impl Http {
                 };
             }
             let asked = result.as_ref().ok().and_then(Answer::retry_after);
+            if self.retry.give_up_beyond_cap
+                && asked.is_some_and(|d| d > self.retry.max_retry_after)
+            {
+                return result.map(|answer| Answer {
+                    attempts: attempt + 1,
+                    ..answer
+                });
+            }
             let delay = asked.map_or_else(
                 || self.retry.backoff(attempt),
                 |d| d.min(self.retry.max_retry_after),
@@ -189,16 +251,16 @@ impl Http {
     /// One attempt: the request and the redirects it leads to.
     fn follow(&self, request: &Request<'_>) -> Result<Answer, Failure> {
         let mut url = request.url.clone();
-        let mut authorization = request.authorization;
+        let mut with_credentials = true;
         for _ in 0..=MAX_REDIRECTS {
-            let answer = self.once(request, &url, authorization)?;
-            if !is_redirect(answer.status) || request.form.is_some() {
+            let answer = self.once(request, &url, with_credentials)?;
+            if !is_redirect(answer.status) || request.body.is_some() {
                 return Ok(answer);
             }
             let next = redirect_target(&url, &answer)?;
             if origin(&next) != origin(&url) {
                 // The storage host is not the registry: it gets no credentials.
-                authorization = None;
+                with_credentials = false;
             }
             url = next;
         }
@@ -208,26 +270,32 @@ impl Http {
     }
 
     /// One HTTP exchange, under the in-flight gate, body read to the end within the limits.
+    /// `with_credentials` is false once a redirect has left the request URL's origin.
     fn once(
         &self,
         request: &Request<'_>,
         url: &Url,
-        authorization: Option<&str>,
+        with_credentials: bool,
     ) -> Result<Answer, Failure> {
         let _pass = self.gate.enter();
         self.requests.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
-        let mut builder = match &request.form {
-            Some(form) => self
+        let mut builder = match &request.body {
+            Some(body) => self
                 .client
                 .post(url.clone())
-                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(form.clone()),
+                .header(CONTENT_TYPE, body.content_type)
+                .body(body.text.clone()),
             None => self.client.get(url.clone()),
         };
         builder = builder.header(ACCEPT, request.accept);
-        if let Some(value) = authorization {
-            builder = builder.header(AUTHORIZATION, value);
+        if with_credentials {
+            if let Some(value) = request.authorization {
+                builder = builder.header(AUTHORIZATION, value);
+            }
+            for (name, value) in request.headers {
+                builder = builder.header(*name, *value);
+            }
         }
         let mut response = builder.send().map_err(|e| self.transport(&e))?;
         let status = response.status().as_u16();
@@ -432,11 +500,27 @@ mod tests {
     }
 
     #[test]
+    fn request_debug_masks_credentials() {
+        let request = Request {
+            url: Url::parse("https://backboard.railway.com/graphql/v2").expect("valid"),
+            accept: "application/json",
+            authorization: Some("Bearer acct-secret-0123"),
+            headers: &[("project-access-token", "proj-secret-4567")],
+            body: None,
+            retry: true,
+        };
+        let shown = format!("{request:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("project-access-token"), "{shown}");
+    }
+
+    #[test]
     fn backoff_doubles_and_is_capped() {
         let policy = RetryPolicy {
             max_retries: 3,
             backoff: Duration::from_millis(500),
             max_retry_after: Duration::from_secs(60),
+            give_up_beyond_cap: false,
         };
         assert_eq!(policy.backoff(0), Duration::from_millis(500));
         assert_eq!(policy.backoff(1), Duration::from_secs(1));

@@ -37,7 +37,7 @@
 mod auth;
 mod cache;
 mod error;
-mod http;
+pub(crate) mod http;
 mod manifest;
 pub(crate) mod sha256;
 mod time;
@@ -55,13 +55,14 @@ use crate::image::{is_templated, ImageRef};
 
 pub use auth::Credentials;
 pub use error::RegistryError;
+pub(crate) use error::{scrub, seconds};
 pub use sha256::digest_of;
 pub use time::parse_rfc3339;
 
 use auth::{basic_header, parse_challenges, parse_token, refresh_form, token_url, Challenge};
 use auth::{Login, Tokens};
 use cache::{DiskCache, StoredFacts, TagEntry};
-use http::{Answer, Failure, Http, Request, RetryPolicy};
+use http::{Answer, Body, Failure, Http, Request, RetryPolicy};
 use manifest::{
     is_digest, is_image_config, parse_config, parse_manifest, pick_platform, shorten, ConfigFacts,
     Manifest, Platform, MANIFEST_ACCEPT,
@@ -296,6 +297,7 @@ impl Registry {
             max_retries: options.max_retries,
             backoff: options.backoff,
             max_retry_after: options.max_retry_after,
+            give_up_beyond_cap: false,
         };
         let http = Http::new(
             options.connect_timeout,
@@ -637,7 +639,8 @@ impl Registry {
                 url,
                 accept: "application/json",
                 authorization: None,
-                form: None,
+                headers: &[],
+                body: None,
                 retry: false,
             })
             .ok()?;
@@ -706,7 +709,8 @@ impl Registry {
                     url: url.clone(),
                     accept,
                     authorization: authorization.as_deref(),
-                    form: None,
+                    headers: &[],
+                    body: None,
                     retry: true,
                 })
                 .map_err(|failure| self.failure(target, failure))?;
@@ -797,7 +801,8 @@ impl Registry {
                 url,
                 accept: "application/json",
                 authorization: authorization.as_deref(),
-                form,
+                headers: &[],
+                body: form.map(Body::form),
                 retry: true,
             })
             .map_err(|failure| self.failure(target, failure))?;

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses its own part of this module
 
 pub mod history;
+pub mod railway_mock;
 
 use std::path::Path;
 
