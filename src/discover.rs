@@ -423,6 +423,8 @@ fn load_kind(
         SourceKind::RailwayConfigToml => railway::load_config_toml(text, file, hint),
         SourceKind::Workflow => source::workflow::load_workflow(text, file, hint),
         SourceKind::Action => source::workflow::load_action(text, file, hint),
+        // Never a file on disk: live documents are built by `source::railway_live`.
+        SourceKind::RailwayLive => Loaded::default(),
     }
 }
 
@@ -436,6 +438,10 @@ fn merge(model: &mut Model, mut loaded: Loaded, origin: Option<Origin>) {
     model.settings.append(&mut loaded.settings);
     model.publications.append(&mut loaded.publications);
     model.parse_problems.append(&mut loaded.problems);
+    model.references.append(&mut loaded.references);
+    model
+        .railway_environments
+        .append(&mut loaded.railway_environments);
 }
 
 /// Read at most `MAX_FILE_SIZE` bytes; `None` when the file is larger.

@@ -245,7 +245,11 @@ fn read_railway(
         })?;
     let target = railway_api::Target {
         project,
-        environments: list(&live.environments, &wanted.environments, "RAILWAY_ENVIRONMENT_ID"),
+        environments: list(
+            &live.environments,
+            &wanted.environments,
+            "RAILWAY_ENVIRONMENT_ID",
+        ),
         services: list(&live.services, &wanted.services, "RAILWAY_SERVICE_ID"),
     };
     let token = railway_api::Token::from_env().ok_or_else(|| {

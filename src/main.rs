@@ -4,7 +4,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use drift_lint::report::{human, json, rule_docs, Report};
 
@@ -75,9 +75,15 @@ struct CheckArgs {
     /// (`--format human --format sarif --output - --output drift.sarif`).
     #[arg(long, value_enum)]
     format: Vec<Format>,
-    /// Where each --format goes, in order: a file, or `-` for stdout (the default).
+    /// Where the --format before it goes: a file, or `-` for stdout (the default).
     #[arg(long, value_name = "FILE")]
     output: Vec<PathBuf>,
+    /// --format values with their argv positions, filled in after parsing.
+    #[arg(skip)]
+    format_at: Vec<(usize, Format)>,
+    /// --output values with their argv positions, filled in after parsing.
+    #[arg(skip)]
+    output_at: Vec<(usize, PathBuf)>,
     /// Also print how many findings each rule produced.
     #[arg(long)]
     statistics: bool,
@@ -173,7 +179,11 @@ fn main() -> ExitCode {
         eprintln!("drift-lint: internal error: {info}");
         eprintln!("drift-lint: this is a bug; please report it with the input that caused it");
     }));
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => with_positions(cli, &matches),
+        Err(error) => error.exit(),
+    };
     match std::panic::catch_unwind(|| dispatch(cli)) {
         Ok(Ok(code)) => ExitCode::from(code),
         Ok(Err(error)) => {
@@ -182,6 +192,32 @@ fn main() -> ExitCode {
         }
         Err(_) => ExitCode::from(EXIT_TROUBLE),
     }
+}
+
+/// Record where each --format and --output sat on the command line, so that each --output
+/// pairs with the format written before it.
+fn with_positions(mut cli: Cli, matches: &clap::ArgMatches) -> Cli {
+    let (args, matches) = match &mut cli.command {
+        Some(Command::Check(args)) | Some(Command::Railway(args)) => {
+            (args, matches.subcommand().map_or(matches, |(_, sub)| sub))
+        }
+        _ => (&mut cli.check, matches),
+    };
+    let positions = |id: &str| -> Vec<usize> {
+        matches
+            .indices_of(id)
+            .map(|indices| indices.collect())
+            .unwrap_or_default()
+    };
+    args.format_at = positions("format")
+        .into_iter()
+        .zip(args.format.iter().copied())
+        .collect();
+    args.output_at = positions("output")
+        .into_iter()
+        .zip(args.output.iter().cloned())
+        .collect();
+    cli
 }
 
 fn dispatch(cli: Cli) -> Result<u8, Error> {
@@ -313,7 +349,7 @@ fn check(args: CheckArgs, live_only: bool) -> Result<u8, Error> {
         now: None,
         railway,
     };
-    let outputs = pair_outputs(&args.format, &args.output)?;
+    let outputs = pair_outputs(&args.format_at, &args.output_at)?;
     let human_on_stdout = outputs
         .iter()
         .any(|(format, path)| *format == Format::Human && path.is_none());
@@ -424,29 +460,45 @@ fn check(args: CheckArgs, live_only: bool) -> Result<u8, Error> {
     Ok(if failing { EXIT_FINDINGS } else { 0 })
 }
 
-/// Pair each --format with its --output (`-` or none: stdout). At most one format may go to
-/// stdout, or the outputs would interleave.
+/// Pair each --output with the --format written just before it (`--format sarif --output
+/// x.sarif`); a format with no --output, or with `-`, goes to stdout. Without --format the
+/// output is human. At most one format may go to stdout, or the outputs would interleave.
+/// Positions are argv indices, as clap reports them.
 fn pair_outputs(
-    formats: &[Format],
-    outputs: &[PathBuf],
+    formats: &[(usize, Format)],
+    outputs: &[(usize, PathBuf)],
 ) -> Result<Vec<(Format, Option<PathBuf>)>, Error> {
-    if outputs.len() > formats.len().max(1) {
-        return Err(Error::Usage(
-            "more --output than --format: give one --format for each --output".into(),
-        ));
-    }
-    let formats = if formats.is_empty() {
-        vec![Format::Human]
+    let mut pairs: Vec<(usize, Format, Option<PathBuf>)> = if formats.is_empty() {
+        vec![(0, Format::Human, None)]
     } else {
-        formats.to_vec()
+        formats
+            .iter()
+            .map(|(at, format)| (*at, *format, None))
+            .collect()
     };
-    let pairs: Vec<(Format, Option<PathBuf>)> = formats
-        .iter()
-        .enumerate()
-        .map(|(i, format)| {
-            let path = outputs.get(i).filter(|p| p.as_os_str() != "-").cloned();
-            (*format, path)
-        })
+    let mut taken = vec![false; pairs.len()];
+    for (at, path) in outputs {
+        let owner = pairs
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(i, (format_at, _, _))| format_at < at && !taken[*i])
+            .map(|(i, _)| i)
+            // `--output F` alone (or before its format) keeps the default human format.
+            .or_else(|| (formats.is_empty() && !taken[0]).then_some(0))
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "--output {} has no --format of its own: write `--format FORMAT --output {}`",
+                    path.display(),
+                    path.display()
+                ))
+            })?;
+        taken[owner] = true;
+        pairs[owner].2 = Some(path.clone()).filter(|p| p.as_os_str() != "-");
+    }
+    let pairs: Vec<(Format, Option<PathBuf>)> = pairs
+        .into_iter()
+        .map(|(_, format, path)| (format, path))
         .collect();
     if pairs.iter().filter(|(_, path)| path.is_none()).count() > 1 {
         return Err(Error::Usage(

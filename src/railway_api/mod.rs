@@ -167,6 +167,9 @@ pub struct LiveProject {
     pub id: String,
     pub name: String,
     pub environments: Vec<LiveEnvironment>,
+    /// Every service of the project by name, read or not: a reference to a service that
+    /// was not selected is not broken.
+    pub service_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -331,6 +334,7 @@ pub fn fetch(
     }
     Ok(Fetched {
         project: LiveProject {
+            service_names: listing.services.iter().map(|s| s.name.clone()).collect(),
             id: listing.id,
             name: listing.name,
             environments: live,

@@ -101,7 +101,7 @@ fn diagnostic(model: &Model, finding: &Finding) -> MietteDiagnostic {
 /// `2 errors, 1 warning in 14 files (1 suppressed)`, or a quiet all-clear.
 pub fn summary(report: &Report) -> String {
     let counts = Counts::of(report.findings);
-    let files = plural(report.model.files.len(), "file");
+    let files = super::inputs_read(report.model);
     let suppressed = match report.suppressed.len() {
         0 => String::new(),
         n => format!(" ({n} suppressed)"),

@@ -52,6 +52,26 @@ pub fn plural(count: usize, word: &str) -> String {
     }
 }
 
+/// What a run read, for summaries: `14 files`, `8 live Railway sources`, or both.
+pub fn inputs_read(model: &Model) -> String {
+    let live = model.files.iter().filter(|f| f.live.is_some()).count();
+    let files = model.files.len() - live;
+    match (files, live) {
+        (_, 0) => plural(files, "file"),
+        (0, _) => format!(
+            "{} live Railway {}",
+            live,
+            if live == 1 { "source" } else { "sources" }
+        ),
+        _ => format!(
+            "{} and {} live Railway {}",
+            plural(files, "file"),
+            live,
+            if live == 1 { "source" } else { "sources" }
+        ),
+    }
+}
+
 /// `--statistics`: findings per rule, most frequent first, then by id.
 pub fn statistics(report: &Report) -> String {
     let mut per_rule: BTreeMap<&str, (usize, Severity)> = BTreeMap::new();

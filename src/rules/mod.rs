@@ -34,7 +34,10 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
     ("rules/core.toml", include_str!("../../rules/core.toml")),
     ("rules/images.toml", include_str!("../../rules/images.toml")),
     ("rules/hermes.toml", include_str!("../../rules/hermes.toml")),
-    ("rules/railway.toml", include_str!("../../rules/railway.toml")),
+    (
+        "rules/railway.toml",
+        include_str!("../../rules/railway.toml"),
+    ),
 ];
 
 /// A rule pack file as written.

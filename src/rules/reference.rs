@@ -61,11 +61,12 @@ fn problem(environment: &RailwayEnvironment, reference: &Reference) -> Option<St
                 let near = environment
                     .services
                     .keys()
-                    .find(|name| name.eq_ignore_ascii_case(service));
+                    .min_by_key(|name| distance(&name.to_lowercase(), &service.to_lowercase()))
+                    .filter(|name| distance(&name.to_lowercase(), &service.to_lowercase()) <= 2);
                 return Some(match near {
-                    Some(name) => format!(
-                        "{env} has no service `{service}` (names are case-sensitive: `{name}`?)"
-                    ),
+                    Some(name) => {
+                        format!("{env} has no service `{service}` (did you mean `{name}`?)")
+                    }
                     None => format!(
                         "{env} has no service `{service}` (it has {})",
                         environment
@@ -89,6 +90,34 @@ fn problem(environment: &RailwayEnvironment, reference: &Reference) -> Option<St
     }
 }
 
+/// Levenshtein distance, for "did you mean": service names are short.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
 fn missing_variable(keys: &std::collections::BTreeSet<String>, key: &str) -> bool {
     !keys.contains(key) && !is_builtin(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::distance;
+
+    #[test]
+    fn edit_distance() {
+        assert_eq!(distance("postgress", "postgres"), 1);
+        assert_eq!(distance("", "abc"), 3);
+        assert_eq!(distance("control-plane", "tenant"), 10);
+    }
 }

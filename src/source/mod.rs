@@ -1,6 +1,8 @@
 //! Loaders: one per input kind, each turning a file's text into the shared model.
 
-use crate::model::{FileId, Location, ParseProblem, Publication, Setting};
+use crate::model::{
+    FileId, Location, ParseProblem, Publication, RailwayEnvironment, Reference, Setting,
+};
 
 pub mod dotenv;
 pub mod dotenv_syntax;
@@ -15,6 +17,10 @@ pub struct Loaded {
     pub settings: Vec<Setting>,
     pub publications: Vec<Publication>,
     pub problems: Vec<ParseProblem>,
+    /// Railway `${{ ... }}` references, where a loader can tell what they resolve against.
+    pub references: Vec<Reference>,
+    /// Railway environments read whole, for resolving references.
+    pub railway_environments: Vec<RailwayEnvironment>,
 }
 
 impl Loaded {

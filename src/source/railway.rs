@@ -10,7 +10,9 @@ use toml::Spanned;
 
 use super::dotenv_syntax::parse_railway_kv;
 use super::{Loaded, ScopeHint};
-use crate::model::{FileId, Location, Origin, ReferenceTarget, Scope, Setting};
+use crate::model::{
+    FileId, Location, Origin, RailwayEnvironment, Reference, ReferenceTarget, Scope, Setting,
+};
 use crate::yaml::{self, Yaml};
 
 /// The `${{ ... }}` references in a Railway value, with their byte ranges. Template
@@ -218,11 +220,16 @@ fn variables_from_root(
 
 /// The span inside JSON quotes, so a label points at the text itself.
 fn unquoted(span: &Range<usize>, text: &str) -> Range<usize> {
+    // The parser's span of a flow scalar can run on over the spaces before a `,` or `}`.
+    let span = match text.get(span.clone()) {
+        Some(raw) => span.start..span.start + raw.trim_end().len(),
+        None => span.clone(),
+    };
     match text.get(span.clone()) {
         Some(raw) if raw.len() >= 2 && raw.starts_with('"') && raw.ends_with('"') => {
             span.start + 1..span.end - 1
         }
-        _ => span.clone(),
+        _ => span,
     }
 }
 
@@ -279,11 +286,36 @@ fn environment_config_from_root(
         .map(str::to_string);
     let shared = root.get("sharedVariables");
     let services = root.get("services").map(Yaml::entries).unwrap_or_default();
-    if services.is_empty() {
-        if let Some(shared) = shared {
-            let scope = deployed_scope(hint, environment.as_deref(), None);
-            variables_into(loaded, file, text, shared, &scope);
-        }
+    // The export holds the whole environment: with its name and every service's name known,
+    // references in it can be checked against it.
+    let env_name = environment.clone().or_else(|| hint.environment.clone());
+    let mut whole = env_name.map(|name| RailwayEnvironment {
+        name,
+        services: Default::default(),
+        shared: Some(
+            shared
+                .map(|s| {
+                    s.entries()
+                        .iter()
+                        .filter_map(|(k, _)| k.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        ),
+    });
+    if let (Some(shared), Some(whole)) = (shared, &whole) {
+        let scope = deployed_scope(hint, Some(&whole.name), Some(super::railway_live::SHARED));
+        references_into(loaded, file, text, shared, &scope);
+    }
+    // Shared variables reach a service only through a `${{ shared.KEY }}` reference: they
+    // are scoped apart, as the pseudo-service `shared`, and are no one's whole config.
+    if let Some(shared) = shared {
+        let scope = deployed_scope(
+            hint,
+            environment.as_deref(),
+            Some(super::railway_live::SHARED),
+        );
+        variables_into(loaded, file, text, shared, &scope, true);
     }
     for (id_node, service) in services {
         let id = id_node.as_str().unwrap_or_default();
@@ -292,43 +324,117 @@ fn environment_config_from_root(
             .or_else(|| service.get("name"))
             .and_then(Yaml::as_str)
             .map(str::to_string)
-            .or_else(|| service_name(id))
-            .or_else(|| hint.service.clone())
-            .unwrap_or_else(|| id.to_string());
+            .or_else(|| service_name(id));
+        let Some(name) = name else {
+            // References name services; with one service known only by id they cannot
+            // be told apart from broken ones.
+            whole = None;
+            let name = hint.service.clone().unwrap_or_else(|| id.to_string());
+            service_into(
+                loaded,
+                file,
+                text,
+                service,
+                &deployed_scope(hint, environment.as_deref(), Some(&name)),
+            );
+            continue;
+        };
         let scope = deployed_scope(hint, environment.as_deref(), Some(&name));
-        if let Some(shared) = shared {
-            variables_into(loaded, file, text, shared, &scope);
+        if let Some(whole) = &mut whole {
+            let keys = service
+                .get("variables")
+                .map(|vars| {
+                    vars.entries()
+                        .iter()
+                        .filter_map(|(k, _)| k.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            whole.services.insert(name.clone(), Some(keys));
         }
         if let Some(variables) = service.get("variables") {
-            variables_into(loaded, file, text, variables, &scope);
+            references_into(loaded, file, text, variables, &scope);
         }
-        if let Some((key, image)) = service
-            .get("source")
-            .and_then(|source| source.get_entry("image"))
-        {
-            if let Some(value) = image.as_str().filter(|_| !image.is_null()) {
-                loaded.settings.push(setting(
-                    file,
-                    SOURCE_IMAGE_KEY,
-                    unquoted(&key.span, text),
-                    Some(value.to_string()),
-                    unquoted(&image.span, text),
-                    scope.clone(),
-                    false,
-                ));
-            }
+        service_into(loaded, file, text, service, &scope);
+    }
+    if let Some(whole) = whole.filter(|whole| !whole.services.is_empty()) {
+        loaded.railway_environments.push(whole);
+    }
+}
+
+/// One service of an environment export: its variables, its image source, and its deploy
+/// and build settings.
+fn service_into(loaded: &mut Loaded, file: FileId, text: &str, service: &Yaml, scope: &Scope) {
+    if let Some(variables) = service.get("variables") {
+        variables_into(loaded, file, text, variables, scope, false);
+    }
+    if let Some((key, image)) = service
+        .get("source")
+        .and_then(|source| source.get_entry("image"))
+    {
+        if let Some(value) = image.as_str().filter(|_| !image.is_null()) {
+            loaded.settings.push(setting(
+                file,
+                SOURCE_IMAGE_KEY,
+                unquoted(&key.span, text),
+                Some(value.to_string()),
+                unquoted(&image.span, text),
+                scope.clone(),
+                false,
+            ));
         }
-        for section in ["deploy", "build"] {
-            if let Some(node) = service.get(section) {
-                flatten_yaml(loaded, file, text, section, node, &scope);
+    }
+    for section in ["deploy", "build"] {
+        if let Some(node) = service.get(section) {
+            flatten_yaml(loaded, file, text, section, node, scope);
+        }
+    }
+}
+
+/// The `${{ ... }}` references in a variables object (`{"KEY": {"value": "..."}}` or
+/// `{"KEY": "..."}`), placed exactly when the JSON string needed no escaping.
+fn references_into(loaded: &mut Loaded, file: FileId, text: &str, node: &Yaml, scope: &Scope) {
+    for (key, entry) in node.entries() {
+        let Some(name) = key.as_str() else { continue };
+        let value_node = if entry.as_str().is_some() {
+            entry
+        } else {
+            match entry.get("value") {
+                Some(value) => value,
+                None => continue,
             }
+        };
+        let Some(value) = value_node.as_str().filter(|v| v.contains("${{")) else {
+            continue;
+        };
+        let span = unquoted(&value_node.span, text);
+        let verbatim = text.get(span.clone()) == Some(value);
+        for (at, target) in references(value) {
+            let at = if verbatim {
+                span.start + at.start..span.start + at.end
+            } else {
+                span.clone()
+            };
+            loaded.references.push(Reference {
+                at: Location::new(file, at),
+                scope: scope.clone(),
+                key: name.to_string(),
+                target,
+            });
         }
     }
 }
 
 /// Variables written as `{"KEY": {"value": "..."}}` or `{"KEY": {"isSealed": true}}`
 /// (or, leniently, `{"KEY": "..."}`).
-fn variables_into(loaded: &mut Loaded, file: FileId, text: &str, node: &Yaml, scope: &Scope) {
+fn variables_into(
+    loaded: &mut Loaded,
+    file: FileId,
+    text: &str,
+    node: &Yaml,
+    scope: &Scope,
+    partial: bool,
+) {
     for (key, entry) in node.entries() {
         let Some(name) = key.as_str() else { continue };
         let (value, span) = if let Some(plain) = entry.as_str() {
@@ -345,7 +451,7 @@ fn variables_into(loaded: &mut Loaded, file: FileId, text: &str, node: &Yaml, sc
             value,
             unquoted(span, text),
             scope.clone(),
-            false,
+            partial,
         ));
     }
 }
@@ -421,11 +527,7 @@ fn config_sections_yaml(loaded: &mut Loaded, file: FileId, text: &str, node: &Ya
         }
     }
     if let Some(variables) = node.get("variables") {
-        let before = loaded.settings.len();
-        variables_into(loaded, file, text, variables, scope);
-        for added in &mut loaded.settings[before..] {
-            added.partial = true;
-        }
+        variables_into(loaded, file, text, variables, scope, true);
     }
 }
 
@@ -582,6 +684,47 @@ mod tests {
     }
 
     #[test]
+    fn environment_config_references_resolve_against_the_whole_environment() {
+        let text = r#"{"services":{"svc-cp":{"variables":{
+  "DB": {"value": "${{ Postgres.DATABASE_URL }}"},
+  "M": {"value": "x-${{shared.MODEL}}"}}}},
+ "sharedVariables":{"MODEL":{"value":"${{ svc.X }}"}}}"#;
+        let names = |id: &str| (id == "svc-cp").then(|| "control-plane".to_string());
+        let hint = ScopeHint {
+            environment: Some("production".into()),
+            service: None,
+        };
+        let loaded = load_environment_config(text, 0, &hint, &names);
+        let placed: Vec<(&str, &str, String)> = loaded
+            .references
+            .iter()
+            .map(|r| (r.key.as_str(), &text[r.at.span.clone()], r.scope.describe()))
+            .collect();
+        assert_eq!(
+            placed,
+            [
+                ("MODEL", "${{ svc.X }}", "production/shared".to_string()),
+                (
+                    "DB",
+                    "${{ Postgres.DATABASE_URL }}",
+                    "production/control-plane".to_string()
+                ),
+                (
+                    "M",
+                    "${{shared.MODEL}}",
+                    "production/control-plane".to_string()
+                ),
+            ]
+        );
+        let environment = &loaded.railway_environments[0];
+        assert_eq!(environment.name, "production");
+        assert!(environment.services.contains_key("control-plane"));
+        // A service known only by id: references could not be told from broken ones.
+        let loaded = load_environment_config(text, 0, &hint, &|_: &str| None);
+        assert!(loaded.railway_environments.is_empty());
+    }
+
+    #[test]
     fn environment_config_services_and_shared_variables() {
         let text = r#"{"services":{"svc-cp":{"source":{"image":"ghcr.io/molecule-ai/platform-tenant:staging-a14cf86"},
   "variables":{"TENANT_IMAGE":{"value":"ghcr.io/x/y:1"},"STRIPE_KEY":{"isSealed":true}},
@@ -608,10 +751,13 @@ mod tests {
                 "deploy.startCommand"
             ]
         );
-        assert!(loaded
-            .settings
+        // Shared variables reach services only through references: scoped apart, partial.
+        assert_eq!(loaded.settings[0].scope.describe(), "staging/shared");
+        assert!(loaded.settings[0].partial);
+        assert!(loaded.settings[1..]
             .iter()
             .all(|s| s.scope.describe() == "staging/control-plane"));
+        assert!(!loaded.settings[1].partial);
         let image = &loaded.settings[3];
         assert_eq!(
             &text[image.value_at.span.clone()],
@@ -703,7 +849,10 @@ mod reference_tests {
                 &ReferenceTarget::Own("PORT".into()),
             ]
         );
-        assert_eq!(&value[found[0].0.clone()], "${{ backend.RAILWAY_PUBLIC_DOMAIN }}");
+        assert_eq!(
+            &value[found[0].0.clone()],
+            "${{ backend.RAILWAY_PUBLIC_DOMAIN }}"
+        );
         assert_eq!(&value[found[2].0.clone()], "${{PORT}}");
     }
 }

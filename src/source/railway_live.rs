@@ -7,12 +7,12 @@
 //!   "source": { "image": "ghcr.io/org/tenant:staging-a14cf86" },
 //!   "variables": {
 //!     "DATABASE_URL": { "value": "postgres://…", "unrendered": "${{Postgres.DATABASE_URL}}" },
-//!     "STRIPE_KEY": { "isSealed": true }
+//!     "STRIPE_KEY": null
 //!   }
 //! }
 //! ```
 //!
-//! Its places are `railway://<project>/<environment>/<service>/<KEY>`. Values are the
+//! A sealed variable is `null`, as the API answers it. Its places are `railway://<project>/<environment>/<service>/<KEY>`. Values are the
 //! rendered ones (what the service really sees); the unrendered text is kept beside them so
 //! references can be checked. Railway's built-in `RAILWAY_*` variables are left out: Railway
 //! sets them, nobody configures them, and they differ per environment by design.
@@ -27,6 +27,9 @@ use crate::model::{
 use crate::railway_api::{is_builtin, LiveProject, LiveService, Vars};
 
 use super::railway::{references, SOURCE_IMAGE_KEY};
+
+/// The pseudo-service that an environment's shared variables are scoped to.
+pub const SHARED: &str = "shared";
 
 /// Add every environment and service of `project` to the model.
 pub fn load(model: &mut Model, project: &LiveProject) {
@@ -45,13 +48,14 @@ pub fn load(model: &mut Model, project: &LiveProject) {
         };
         if let Some(shared) = &environment.shared {
             let uri = format!("railway://{}/{}/shared", project.name, environment.name);
+            // Shared variables reach a service only through a reference: they are scoped as
+            // their URI names them, apart from any service or environment-wide file, and are
+            // no one's whole config, so a key missing here proves nothing.
             let scope = Scope {
                 environment: Some(environment.name.clone()),
-                service: None,
+                service: Some(SHARED.to_string()),
                 origin: Origin::Deployed,
             };
-            // Shared variables reach a service only through a reference, so they are not a
-            // service's whole config: a key missing here proves nothing.
             add_document(model, uri, &scope, None, shared, Some(shared), true);
         }
         for service in &environment.services {
@@ -94,7 +98,10 @@ pub fn load(model: &mut Model, project: &LiveProject) {
 /// A service's variable keys, built-ins included (a reference may name one), when read.
 fn service_keys(service: &LiveService) -> Option<BTreeSet<String>> {
     let mut keys: Option<BTreeSet<String>> = None;
-    for vars in [&service.rendered, &service.unrendered].into_iter().flatten() {
+    for vars in [&service.rendered, &service.unrendered]
+        .into_iter()
+        .flatten()
+    {
         keys.get_or_insert_with(BTreeSet::new)
             .extend(vars.keys().cloned());
     }
@@ -123,7 +130,12 @@ fn add_document(
         let key_at = start + 5..start + 10;
         let value_at = push_string(&mut text, image);
         entries.push((start..text.len(), SOURCE_IMAGE_KEY.to_string()));
-        settings.push((SOURCE_IMAGE_KEY.to_string(), Some(image.to_string()), key_at, value_at));
+        settings.push((
+            SOURCE_IMAGE_KEY.to_string(),
+            Some(image.to_string()),
+            key_at,
+            value_at,
+        ));
         text.push_str("\n  },\n");
     }
     text.push_str("  \"variables\": {");
@@ -140,9 +152,10 @@ fn add_document(
             .and_then(Option::as_deref)
             .filter(|raw| raw.contains("${{"));
         let value_at = match (value, raw) {
+            // Sealed: present, unreadable; `null` as the API answers it.
             (None, _) => {
                 let sealed_start = text.len();
-                text.push_str("{\"isSealed\": true}");
+                text.push_str("null");
                 sealed_start..text.len()
             }
             (Some(value), Some(raw)) if raw != value => {
