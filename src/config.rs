@@ -74,6 +74,9 @@ pub struct RailwayConfig {
     /// GraphQL endpoint (default: Railway's, or `RAILWAY_GRAPHQL_ENDPOINT`).
     #[serde(default)]
     pub endpoint: Option<String>,
+    /// Requests per second at most (default 8; Railway allows 10 on Hobby, 50 on Pro).
+    #[serde(default)]
+    pub requests_per_second: Option<u32>,
 }
 
 /// One entry of `ignore`: a whole rule, or the findings one `[[ignore]]` table names.

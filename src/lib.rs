@@ -258,6 +258,9 @@ fn read_railway(
         )
     })?;
     let mut client = railway_api::ClientOptions::new(token);
+    if let Some(rate) = wanted.requests_per_second {
+        client.max_per_second = rate.max(1);
+    }
     if let Some(endpoint) = live
         .endpoint
         .clone()

@@ -87,6 +87,41 @@ pub(crate) struct Client {
     /// The project asked for, for remedies ("check that the token can see project ...").
     project: String,
     max_retry_after: Duration,
+    pace: Pace,
+}
+
+/// Spaces request starts at least `interval` apart across all threads: Railway limits
+/// requests per second (10 on Hobby, 50 on Pro) as well as per hour, and a burst of
+/// parallel reads would otherwise spend the retry budget on 429s.
+struct Pace {
+    interval: Duration,
+    next: std::sync::Mutex<std::time::Instant>,
+}
+
+impl Pace {
+    fn new(per_second: u32) -> Pace {
+        Pace {
+            interval: Duration::from_secs(1) / per_second.max(1),
+            next: std::sync::Mutex::new(std::time::Instant::now()),
+        }
+    }
+
+    /// Take the next free start time at or after `now`.
+    fn reserve(&self, now: std::time::Instant) -> std::time::Instant {
+        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = (*next).max(now);
+        *next = slot + self.interval;
+        slot
+    }
+
+    /// Wait for this request's slot.
+    fn wait(&self) {
+        let slot = self.reserve(std::time::Instant::now());
+        let now = std::time::Instant::now();
+        if slot > now {
+            std::thread::sleep(slot - now);
+        }
+    }
 }
 
 impl Client {
@@ -140,6 +175,12 @@ impl Client {
             options.max_in_flight,
         )
         .map_err(setup)?;
+        // A loopback endpoint is a test server, not Railway: its quotas do not apply.
+        let rate = if is_loopback(&url) {
+            u32::MAX
+        } else {
+            options.max_per_second
+        };
         Ok(Client {
             http,
             url,
@@ -150,6 +191,7 @@ impl Client {
             project_access,
             project: project.to_string(),
             max_retry_after: options.max_retry_after,
+            pace: Pace::new(rate),
         })
     }
 
@@ -182,6 +224,7 @@ impl Client {
             .iter()
             .map(|token| (PROJECT_TOKEN_HEADER, token.as_str()))
             .collect();
+        self.pace.wait();
         let answer = self
             .http
             .send(&Request {
@@ -481,5 +524,21 @@ mod tests {
         assert_eq!(host_of(&url), "127.0.0.1:4000");
         let url = Url::parse("https://backboard.railway.com/graphql/v2").expect("valid");
         assert_eq!(host_of(&url), "backboard.railway.com");
+    }
+
+    #[test]
+    fn requests_are_paced_across_threads() {
+        let pace = Pace::new(10);
+        let start = std::time::Instant::now();
+        let slots: Vec<_> = (0..5).map(|_| pace.reserve(start)).collect();
+        let gaps: Vec<Duration> = slots.windows(2).map(|w| w[1] - w[0]).collect();
+        assert_eq!(slots[0], start);
+        assert!(
+            gaps.iter().all(|gap| *gap == Duration::from_millis(100)),
+            "{gaps:?}"
+        );
+        // After a quiet spell the next request goes at once.
+        let later = start + Duration::from_secs(5);
+        assert_eq!(pace.reserve(later), later);
     }
 }

@@ -131,6 +131,9 @@ pub struct ClientOptions {
     pub max_retry_after: Duration,
     /// First retry delay, doubled each retry (default 500 ms).
     pub backoff: Duration,
+    /// Requests started per second at most, across all threads (default 8: under the
+    /// Hobby plan's 10).
+    pub max_per_second: u32,
 }
 
 impl ClientOptions {
@@ -144,6 +147,7 @@ impl ClientOptions {
             max_retries: 3,
             max_retry_after: Duration::from_secs(60),
             backoff: Duration::from_millis(500),
+            max_per_second: 8,
         }
     }
 }
