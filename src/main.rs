@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use drift_lint::report::{human, json, Report};
+use drift_lint::report::{human, json, sarif, Report};
 
 mod progress;
 use drift_lint::{Config, Error, Options, RuleSet, Severity};
@@ -100,6 +100,7 @@ struct CheckArgs {
 enum Format {
     Human,
     Json,
+    Sarif,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -330,6 +331,7 @@ fn pair_outputs(
 fn render(format: Format, report: &Report, args: &CheckArgs, to_stdout: bool) -> String {
     match format {
         Format::Json => json::render(report.model, report.findings),
+        Format::Sarif => sarif::render(report),
         Format::Human => {
             let color = to_stdout
                 && match args.color {
