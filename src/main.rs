@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use drift_lint::report::{human, json, sarif, Report};
+use drift_lint::report::{github, human, json, sarif, Report};
 
 mod progress;
 use drift_lint::{Config, Error, Options, RuleSet, Severity};
@@ -101,6 +101,7 @@ enum Format {
     Human,
     Json,
     Sarif,
+    Github,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -332,6 +333,7 @@ fn render(format: Format, report: &Report, args: &CheckArgs, to_stdout: bool) ->
     match format {
         Format::Json => json::render(report.model, report.findings),
         Format::Sarif => sarif::render(report),
+        Format::Github => github::render(report),
         Format::Human => {
             let color = to_stdout
                 && match args.color {

@@ -1,5 +1,6 @@
 //! Renderers: findings in, text out. Rules never print.
 
+pub mod github;
 pub mod human;
 pub mod json;
 pub mod sarif;
