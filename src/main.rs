@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use drift_lint::report::{github, human, json, sarif, Report};
+use drift_lint::report::{github, human, json, markdown, sarif, Report};
 
 mod progress;
 use drift_lint::{Config, Error, Options, RuleSet, Severity};
@@ -102,6 +102,7 @@ enum Format {
     Json,
     Sarif,
     Github,
+    Markdown,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -334,6 +335,7 @@ fn render(format: Format, report: &Report, args: &CheckArgs, to_stdout: bool) ->
         Format::Json => json::render(report.model, report.findings),
         Format::Sarif => sarif::render(report),
         Format::Github => github::render(report),
+        Format::Markdown => markdown::render(report),
         Format::Human => {
             let color = to_stdout
                 && match args.color {
