@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use drift_lint::report::{github, human, json, markdown, sarif, Report};
+use drift_lint::report::{github, human, json, junit, markdown, sarif, Report};
 
 mod progress;
 use drift_lint::{Config, Error, Options, RuleSet, Severity};
@@ -103,6 +103,7 @@ enum Format {
     Sarif,
     Github,
     Markdown,
+    Junit,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -336,6 +337,7 @@ fn render(format: Format, report: &Report, args: &CheckArgs, to_stdout: bool) ->
         Format::Sarif => sarif::render(report),
         Format::Github => github::render(report),
         Format::Markdown => markdown::render(report),
+        Format::Junit => junit::render(report),
         Format::Human => {
             let color = to_stdout
                 && match args.color {
