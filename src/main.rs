@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
-use drift_lint::report::{human, json, rule_docs, Report};
+use drift_lint::report::{github, human, json, junit, markdown, rule_docs, sarif, Report};
 
 mod progress;
 use drift_lint::{Config, Error, Options, RailwayOptions, RuleSet, Severity};
@@ -147,6 +147,10 @@ struct CheckArgs {
 enum Format {
     Human,
     Json,
+    Sarif,
+    Github,
+    Markdown,
+    Junit,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -512,6 +516,10 @@ fn pair_outputs(
 fn render(format: Format, report: &Report, args: &CheckArgs, to_stdout: bool) -> String {
     match format {
         Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report),
+        Format::Github => github::render(report),
+        Format::Markdown => markdown::render(report),
+        Format::Junit => junit::render(report),
         Format::Human => {
             let color = to_stdout
                 && match args.color {

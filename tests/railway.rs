@@ -387,7 +387,7 @@ fn the_token_appears_in_no_format_no_baseline_and_no_error() {
     let baseline = dir.path().join("baseline.json");
     let baseline_arg = baseline.to_string_lossy().into_owned();
     let base = ["railway", "--project", "prj-1", "--railway-endpoint", &url];
-    for format in ["human", "json"] {
+    for format in ["human", "json", "sarif", "github", "markdown", "junit"] {
         let mut args = base.to_vec();
         args.extend(["--format", format, "--show-suppressed", "--statistics"]);
         let run = drift_lint(dir.path(), &args, &[]);
@@ -444,5 +444,30 @@ fn a_live_baseline_round_trip() {
             .contains("4 known finding(s) hidden, 0 new, 0 fixed"),
         "{}",
         again.stderr
+    );
+}
+
+#[test]
+fn live_sarif_is_valid_and_locates_by_uri() {
+    let mut server = mockito::Server::new();
+    let _mocks = incident_project(&mut server);
+    let (_dir, run) = live(&server, &["--format", "sarif"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
+    let errors = support::sarif::schema_errors(&sarif);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    let names: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        names.contains(&"railway://molecule-platform/staging/control-plane/TENANT_IMAGE"),
+        "{names:?}"
     );
 }

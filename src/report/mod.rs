@@ -1,8 +1,12 @@
 //! Renderers: findings in, text out. Rules never print.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod rule_docs;
+pub mod sarif;
 
 use std::collections::BTreeMap;
 
