@@ -8,9 +8,8 @@ use std::process::Command;
 
 use drift_lint::yaml::{self, Yaml};
 
-/// The report format the action is tested with. `json` exists on every branch; switch to
-/// `github` (the action's default) once that format is in.
-const FORMAT: &str = "json";
+/// The report format the action is tested with: its default, annotations.
+const FORMAT: &str = "github";
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -301,11 +300,42 @@ fn findings_fail_the_step_with_exit_1() {
     for rule in ["sha-pinned-image", "hermes-model-unset"] {
         assert!(check.stdout.contains(rule), "{}", transcript(check));
     }
-    if FORMAT == "json" {
-        let report: serde_json::Value =
-            serde_json::from_str(&check.stdout).expect("the report is the step's stdout");
-        assert!(report["summary"]["errors"].as_u64().unwrap() > 0);
+    assert!(
+        check
+            .stdout
+            .lines()
+            .any(|line| line.starts_with("::error file=fixtures/incident-2026-04-24/")),
+        "{}",
+        transcript(check)
+    );
+}
+
+#[test]
+fn sarif_and_the_job_summary_are_written_beside_the_annotations() {
+    if !have_bash() {
+        return;
     }
+    let runner = Runner::new();
+    let sarif = runner.temp.path().join("drift-lint.sarif");
+    let runs = run_action(
+        &runner,
+        &[
+            ("paths", "fixtures/incident-2026-04-24"),
+            ("format", FORMAT),
+            ("sarif-file", &sarif.to_string_lossy()),
+        ],
+    );
+    let check = &runs["check"];
+    assert_eq!(check.code, 1, "{}", transcript(check));
+    assert!(check.stdout.starts_with("::"), "{}", transcript(check));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).expect("SARIF written")).unwrap();
+    assert_eq!(report["version"], "2.1.0");
+    assert!(
+        check.summary.starts_with("## drift-lint"),
+        "{}",
+        check.summary
+    );
 }
 
 #[test]
