@@ -373,7 +373,16 @@ fn check(args: CheckArgs, live_only: bool) -> Result<u8, Error> {
     if let Some(baseline) = &baseline {
         let split = baseline.partition(&outcome.model, std::mem::take(&mut outcome.findings));
         outcome.findings = split.new;
-        for fixed in &split.fixed {
+        let read_everything =
+            outcome.model.unreadable.is_empty() && outcome.live_failures.is_empty();
+        if !read_everything && !split.fixed.is_empty() {
+            // What could not be read is not fixed: say nothing rather than something false.
+            eprintln!(
+                "baseline: {} listed finding(s) not seen, but the run could not read everything; not reporting them as fixed",
+                split.fixed.len()
+            );
+        }
+        for fixed in split.fixed.iter().filter(|_| read_everything) {
             eprintln!(
                 "fixed since the baseline: {} at {}: {}",
                 fixed.rule, fixed.place, fixed.message
@@ -383,7 +392,11 @@ fn check(args: CheckArgs, live_only: bool) -> Result<u8, Error> {
             "baseline: {} known finding(s) hidden, {} new, {} fixed",
             split.known.len(),
             outcome.findings.len(),
-            split.fixed.len()
+            if read_everything {
+                split.fixed.len()
+            } else {
+                0
+            }
         );
     }
     let model = &outcome.model;

@@ -471,3 +471,36 @@ fn live_sarif_is_valid_and_locates_by_uri() {
         "{names:?}"
     );
 }
+
+#[test]
+fn what_could_not_be_read_is_not_reported_as_fixed() {
+    let mut server = mockito::Server::new();
+    let _mocks = incident_project(&mut server);
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = dir.path().join("baseline.json");
+    let baseline_arg = baseline.to_string_lossy().into_owned();
+    let (_d, written) = live(&server, &["--write-baseline", &baseline_arg]);
+    assert_eq!(written.code, 0, "{}", written.transcript());
+
+    let mut failing = mockito::Server::new();
+    let _fault = operation(
+        &mut failing,
+        "VariablesForServiceDeployment",
+        json!({ "environmentId": "env-stg", "serviceId": "svc-cp" }),
+    )
+    .with_body(graphql_error("Not Authorized"))
+    .create();
+    let _mocks = incident_project(&mut failing);
+    let (_d, run) = live(&failing, &["--baseline", &baseline_arg]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(
+        !run.stderr.contains("fixed since the baseline"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("not reporting them as fixed"),
+        "{}",
+        run.stderr
+    );
+}
