@@ -7,15 +7,7 @@ use std::process::Command;
 
 use drift_lint::{Config, RuleSet};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use support::run::{drift_lint_with, root, transcript, Run};
 
 /// Run the binary from the crate root, so paths in output are the stable relative ones.
 fn drift_lint(args: &[&str]) -> Run {
@@ -23,32 +15,12 @@ fn drift_lint(args: &[&str]) -> Run {
 }
 
 fn drift_lint_in(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_drift-lint"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env(
+    drift_lint_with(dir, args, |command| {
+        command.env(
             "DRIFT_LINT_CACHE_DIR",
             std::env::temp_dir().join("drift-lint-cli-tests-cache"),
-        )
-        .env_remove("COLUMNS")
-        .output()
-        .expect("the binary runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-/// One text for a snapshot: the exit code, then stdout and stderr, with absolute paths
-/// of this checkout redacted.
-fn transcript(run: &Run) -> String {
-    let text = format!(
-        "exit: {}\n--- stdout\n{}--- stderr\n{}",
-        run.code, run.stdout, run.stderr
-    );
-    text.replace(root().to_string_lossy().as_ref(), "[ROOT]")
+        );
+    })
 }
 
 #[test]

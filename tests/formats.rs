@@ -3,50 +3,23 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use serde_json::Value;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use support::run::{drift_lint_with, root, transcript, Run};
 
 fn drift_lint(args: &[&str]) -> Run {
     drift_lint_in(&root(), args)
 }
 
 fn drift_lint_in(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_drift-lint"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env(
+    drift_lint_with(dir, args, |command| {
+        command.env(
             "DRIFT_LINT_CACHE_DIR",
             std::env::temp_dir().join("drift-lint-format-tests-cache"),
-        )
-        .env_remove("COLUMNS")
-        .output()
-        .expect("the binary runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-fn transcript(run: &Run) -> String {
-    let text = format!(
-        "exit: {}\n--- stdout\n{}--- stderr\n{}",
-        run.code, run.stdout, run.stderr
-    );
-    text.replace(root().to_string_lossy().as_ref(), "[ROOT]")
+        );
+    })
 }
 
 const INCIDENT: &str = "fixtures/incident-2026-04-24";

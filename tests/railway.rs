@@ -5,7 +5,6 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::{json, Value};
 use support::railway_mock::{self, endpoint, graphql_error, incident_project, operation};
@@ -13,72 +12,63 @@ use support::railway_mock::{self, endpoint, graphql_error, incident_project, ope
 /// A token that must never appear in any output, file or message.
 const TOKEN: &str = "rw-acct-SECRET-0d9f8e7c6b5a4f3e2d1c";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use support::run::{drift_lint_with, Run};
 
-impl Run {
-    fn transcript(&self) -> String {
-        format!(
-            "exit: {}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}\n{}", self.transcript()))
-    }
-
-    /// `rule place` for every finding of a JSON run, sorted.
-    fn found(&self) -> Vec<String> {
-        let mut found: Vec<String> = self.json()["findings"]
-            .as_array()
-            .expect("findings")
-            .iter()
-            .map(|f| {
-                format!(
-                    "{} {}",
-                    f["rule"].as_str().unwrap(),
-                    f["file"].as_str().unwrap()
-                )
-            })
-            .collect();
-        found.sort();
-        found
-    }
+/// `rule place` for every finding of a JSON run, sorted.
+fn found(run: &Run) -> Vec<String> {
+    let mut found: Vec<String> = run.json()["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["rule"].as_str().unwrap(),
+                f["file"].as_str().unwrap()
+            )
+        })
+        .collect();
+    found.sort();
+    found
 }
 
 /// Run in `dir` with the account token set and every other Railway variable cleared.
 fn drift_lint(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_drift-lint"));
-    command
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("COLUMNS")
-        .env("DRIFT_LINT_CACHE_DIR", dir.join(".cache"));
-    for name in [
-        "RAILWAY_TOKEN",
-        "RAILWAY_API_TOKEN",
-        "RAILWAY_PROJECT_ID",
-        "RAILWAY_ENVIRONMENT_ID",
-        "RAILWAY_SERVICE_ID",
-        "RAILWAY_GRAPHQL_ENDPOINT",
-    ] {
-        command.env_remove(name);
-    }
-    command.env("RAILWAY_API_TOKEN", TOKEN);
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let output = command.output().expect("the binary runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    drift_lint_with(dir, args, |command| {
+        command.env("DRIFT_LINT_CACHE_DIR", dir.join(".cache"));
+        for name in [
+            "RAILWAY_TOKEN",
+            "RAILWAY_API_TOKEN",
+            "RAILWAY_PROJECT_ID",
+            "RAILWAY_ENVIRONMENT_ID",
+            "RAILWAY_SERVICE_ID",
+            "RAILWAY_GRAPHQL_ENDPOINT",
+        ] {
+            command.env_remove(name);
+        }
+        command.env("RAILWAY_API_TOKEN", TOKEN);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+    })
+}
+
+/// The incident project, with the rendered variables of one service refused the way a
+/// token scoped to other environments is refused: inside an HTTP 200, not retried.
+fn incident_refusing(
+    environment: &str,
+    service: &str,
+) -> (mockito::ServerGuard, Vec<mockito::Mock>) {
+    let mut server = mockito::Server::new();
+    let mut mocks = vec![operation(
+        &mut server,
+        "VariablesForServiceDeployment",
+        json!({ "environmentId": environment, "serviceId": service }),
+    )
+    .with_body(graphql_error("Not Authorized"))
+    .create()];
+    mocks.extend(incident_project(&mut server));
+    (server, mocks)
 }
 
 /// `drift-lint railway --project prj-1 --railway-endpoint <mock> ARGS` in a fresh directory.
@@ -128,7 +118,7 @@ fn live_findings_are_located_by_railway_uri() {
     let (_dir, run) = live(&server, &["--format", "json"]);
     assert_eq!(run.code, 1, "{}", run.transcript());
     assert_eq!(
-        run.found(),
+        found(&run),
         [
             "hermes-model-unset railway://molecule-platform/staging/control-plane/HERMES_TEMPLATE_REPO",
             // The silent fallback model's provider needs a key staging does not have.
@@ -160,7 +150,7 @@ fn environments_and_services_can_be_narrowed_by_name() {
     );
     // Production floats on :latest and takes its model from a shared variable: clean.
     assert_eq!(run.code, 0, "{}", run.transcript());
-    assert_eq!(run.found(), Vec::<String>::new());
+    assert_eq!(found(&run), Vec::<String>::new());
 }
 
 #[test]
@@ -197,7 +187,7 @@ fn the_target_comes_from_drift_lint_toml() {
     );
     assert_eq!(run.code, 1, "{}", run.transcript());
     assert_eq!(
-        run.found(),
+        found(&run),
         ["sha-pinned-image railway://molecule-platform/staging/tenant/source.image"]
     );
 }
@@ -232,7 +222,7 @@ fn files_and_the_live_project_together() {
         &[],
     );
     assert_eq!(run.code, 1, "{}", run.transcript());
-    assert_eq!(run.found(), ["sha-pinned-image .env.production"]);
+    assert_eq!(found(&run), ["sha-pinned-image .env.production"]);
 }
 
 #[test]
@@ -278,21 +268,12 @@ fn a_broken_reference_is_an_error() {
 
 #[test]
 fn one_service_failing_hides_nothing_else_and_exits_2() {
-    let mut server = mockito::Server::new();
-    let _fault = operation(
-        &mut server,
-        "VariablesForServiceDeployment",
-        json!({ "environmentId": "env-prod", "serviceId": "svc-cp" }),
-    )
-    // As a token scoped to staging gets it: refused, not retried.
-    .with_body(graphql_error("Not Authorized"))
-    .create();
-    let _mocks = incident_project(&mut server);
+    let (server, _mocks) = incident_refusing("env-prod", "svc-cp");
     let (_dir, run) = live(&server, &["--format", "json"]);
     assert_eq!(run.code, 2, "{}", run.transcript());
     // Staging was still read and checked.
     assert!(
-        run.found().contains(
+        found(&run).contains(
             &"sha-pinned-image railway://molecule-platform/staging/control-plane/TENANT_IMAGE"
                 .to_string()
         ),
@@ -482,15 +463,7 @@ fn what_could_not_be_read_is_not_reported_as_fixed() {
     let (_d, written) = live(&server, &["--write-baseline", &baseline_arg]);
     assert_eq!(written.code, 0, "{}", written.transcript());
 
-    let mut failing = mockito::Server::new();
-    let _fault = operation(
-        &mut failing,
-        "VariablesForServiceDeployment",
-        json!({ "environmentId": "env-stg", "serviceId": "svc-cp" }),
-    )
-    .with_body(graphql_error("Not Authorized"))
-    .create();
-    let _mocks = incident_project(&mut failing);
+    let (failing, _mocks) = incident_refusing("env-stg", "svc-cp");
     let (_d, run) = live(&failing, &["--baseline", &baseline_arg]);
     assert_eq!(run.code, 2, "{}", run.transcript());
     assert!(

@@ -4,55 +4,25 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use support::history;
 
 /// 2026-04-24T12:00:00Z, the day of the incident.
 const INCIDENT_DAY: i64 = 1_777_032_000;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}\n{}", self.stdout, self.stderr))
-    }
-
-    fn findings(&self, rule: &str) -> Vec<serde_json::Value> {
-        self.json()["findings"]
-            .as_array()
-            .expect("findings")
-            .iter()
-            .filter(|f| f["rule"] == rule)
-            .cloned()
-            .collect()
-    }
-}
+use support::run::{drift_lint_with, Run};
 
 fn drift_lint(dir: &Path, args: &[&str], cache: &Path) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_drift-lint"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("DRIFT_LINT_NOW", INCIDENT_DAY.to_string())
-        .env("DRIFT_LINT_CACHE_DIR", cache)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("GHCR_TOKEN")
-        .env("DOCKER_CONFIG", cache.join("no-docker-config"))
-        .output()
-        .expect("the binary runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    drift_lint_with(dir, args, |command| {
+        command
+            .env("DRIFT_LINT_NOW", INCIDENT_DAY.to_string())
+            .env("DRIFT_LINT_CACHE_DIR", cache)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env_remove("GITHUB_TOKEN")
+            .env_remove("GHCR_TOKEN")
+            .env("DOCKER_CONFIG", cache.join("no-docker-config"));
+    })
 }
 
 /// The incident fixture in a temporary directory, with molecule-core's history beside it.

@@ -4,6 +4,7 @@
 
 pub mod history;
 pub mod railway_mock;
+pub mod run;
 pub mod sarif;
 
 use std::path::Path;
