@@ -7,20 +7,11 @@ use std::process::Command;
 
 use drift_lint::{Config, RuleSet};
 
-use support::run::{drift_lint_with, root, transcript, Run};
+use support::run::{drift_lint_in, root, transcript, Run};
 
 /// Run the binary from the crate root, so paths in output are the stable relative ones.
 fn drift_lint(args: &[&str]) -> Run {
     drift_lint_in(&root(), args)
-}
-
-fn drift_lint_in(dir: &Path, args: &[&str]) -> Run {
-    drift_lint_with(dir, args, |command| {
-        command.env(
-            "DRIFT_LINT_CACHE_DIR",
-            std::env::temp_dir().join("drift-lint-cli-tests-cache"),
-        );
-    })
 }
 
 #[test]

@@ -3,23 +3,12 @@
 
 mod support;
 
-use std::path::Path;
-
 use serde_json::Value;
 
-use support::run::{drift_lint_with, root, transcript, Run};
+use support::run::{drift_lint_in, root, transcript, Run};
 
 fn drift_lint(args: &[&str]) -> Run {
     drift_lint_in(&root(), args)
-}
-
-fn drift_lint_in(dir: &Path, args: &[&str]) -> Run {
-    drift_lint_with(dir, args, |command| {
-        command.env(
-            "DRIFT_LINT_CACHE_DIR",
-            std::env::temp_dir().join("drift-lint-format-tests-cache"),
-        );
-    })
 }
 
 const INCIDENT: &str = "fixtures/incident-2026-04-24";

@@ -14,24 +14,6 @@ const TOKEN: &str = "rw-acct-SECRET-0d9f8e7c6b5a4f3e2d1c";
 
 use support::run::{drift_lint_with, Run};
 
-/// `rule place` for every finding of a JSON run, sorted.
-fn found(run: &Run) -> Vec<String> {
-    let mut found: Vec<String> = run.json()["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            format!(
-                "{} {}",
-                f["rule"].as_str().unwrap(),
-                f["file"].as_str().unwrap()
-            )
-        })
-        .collect();
-    found.sort();
-    found
-}
-
 /// Run in `dir` with the account token set and every other Railway variable cleared.
 fn drift_lint(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     drift_lint_with(dir, args, |command| {
@@ -69,6 +51,19 @@ fn incident_refusing(
     .create()];
     mocks.extend(incident_project(&mut server));
     (server, mocks)
+}
+
+/// A baseline of what `server` serves now, in a temporary directory.
+fn write_live_baseline(server: &mockito::ServerGuard) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = dir
+        .path()
+        .join("baseline.json")
+        .to_string_lossy()
+        .into_owned();
+    let (_d, written) = live(server, &["--write-baseline", &baseline]);
+    assert_eq!(written.code, 0, "{}", written.transcript());
+    (dir, baseline)
 }
 
 /// `drift-lint railway --project prj-1 --railway-endpoint <mock> ARGS` in a fresh directory.
@@ -118,7 +113,7 @@ fn live_findings_are_located_by_railway_uri() {
     let (_dir, run) = live(&server, &["--format", "json"]);
     assert_eq!(run.code, 1, "{}", run.transcript());
     assert_eq!(
-        found(&run),
+        run.rules_and_places(),
         [
             "hermes-model-unset railway://molecule-platform/staging/control-plane/HERMES_TEMPLATE_REPO",
             // The silent fallback model's provider needs a key staging does not have.
@@ -150,7 +145,7 @@ fn environments_and_services_can_be_narrowed_by_name() {
     );
     // Production floats on :latest and takes its model from a shared variable: clean.
     assert_eq!(run.code, 0, "{}", run.transcript());
-    assert_eq!(found(&run), Vec::<String>::new());
+    assert_eq!(run.rules_and_places(), Vec::<String>::new());
 }
 
 #[test]
@@ -187,7 +182,7 @@ fn the_target_comes_from_drift_lint_toml() {
     );
     assert_eq!(run.code, 1, "{}", run.transcript());
     assert_eq!(
-        found(&run),
+        run.rules_and_places(),
         ["sha-pinned-image railway://molecule-platform/staging/tenant/source.image"]
     );
 }
@@ -222,7 +217,7 @@ fn files_and_the_live_project_together() {
         &[],
     );
     assert_eq!(run.code, 1, "{}", run.transcript());
-    assert_eq!(found(&run), ["sha-pinned-image .env.production"]);
+    assert_eq!(run.rules_and_places(), ["sha-pinned-image .env.production"]);
 }
 
 #[test]
@@ -273,7 +268,7 @@ fn one_service_failing_hides_nothing_else_and_exits_2() {
     assert_eq!(run.code, 2, "{}", run.transcript());
     // Staging was still read and checked.
     assert!(
-        found(&run).contains(
+        run.rules_and_places().contains(
             &"sha-pinned-image railway://molecule-platform/staging/control-plane/TENANT_IMAGE"
                 .to_string()
         ),
@@ -412,11 +407,7 @@ fn the_token_appears_in_no_format_no_baseline_and_no_error() {
 fn a_live_baseline_round_trip() {
     let mut server = mockito::Server::new();
     let _mocks = incident_project(&mut server);
-    let dir = tempfile::tempdir().unwrap();
-    let baseline = dir.path().join("baseline.json");
-    let baseline_arg = baseline.to_string_lossy().into_owned();
-    let (_d, written) = live(&server, &["--write-baseline", &baseline_arg]);
-    assert_eq!(written.code, 0, "{}", written.transcript());
+    let (_dir, baseline_arg) = write_live_baseline(&server);
     let (_d, again) = live(&server, &["--baseline", &baseline_arg]);
     assert_eq!(again.code, 0, "{}", again.transcript());
     assert!(
@@ -457,11 +448,7 @@ fn live_sarif_is_valid_and_locates_by_uri() {
 fn what_could_not_be_read_is_not_reported_as_fixed() {
     let mut server = mockito::Server::new();
     let _mocks = incident_project(&mut server);
-    let dir = tempfile::tempdir().unwrap();
-    let baseline = dir.path().join("baseline.json");
-    let baseline_arg = baseline.to_string_lossy().into_owned();
-    let (_d, written) = live(&server, &["--write-baseline", &baseline_arg]);
-    assert_eq!(written.code, 0, "{}", written.transcript());
+    let (_dir, baseline_arg) = write_live_baseline(&server);
 
     let (failing, _mocks) = incident_refusing("env-stg", "svc-cp");
     let (_d, run) = live(&failing, &["--baseline", &baseline_arg]);

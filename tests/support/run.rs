@@ -51,6 +51,24 @@ impl Run {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}\n{}", self.transcript()))
     }
 
+    /// `rule place` for every finding of a JSON run, sorted.
+    pub fn rules_and_places(&self) -> Vec<String> {
+        let mut found: Vec<String> = self.json()["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["rule"].as_str().unwrap(),
+                    f["file"].as_str().unwrap()
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    }
+
     /// The findings of a JSON run that `rule` produced.
     pub fn findings(&self, rule: &str) -> Vec<Value> {
         self.json()["findings"]
@@ -61,6 +79,17 @@ impl Run {
             .cloned()
             .collect()
     }
+}
+
+/// The binary in `dir`, with a registry cache of its own so runs never share one with the
+/// user's.
+pub fn drift_lint_in(dir: &Path, args: &[&str]) -> Run {
+    drift_lint_with(dir, args, |command| {
+        command.env(
+            "DRIFT_LINT_CACHE_DIR",
+            std::env::temp_dir().join("drift-lint-tests-cache"),
+        );
+    })
 }
 
 /// [`Run::transcript`], for `assert!(..., "{}", transcript(&run))`.
