@@ -399,11 +399,7 @@ fn symlink_loops_do_not_hang_or_crash() {
 #[test]
 fn walk_honours_gitignore_and_skips_vendor_dirs() {
     let dir = tempfile::tempdir().unwrap();
-    let write = |path: &str, text: &str| {
-        let path = dir.path().join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
+    let write = |path: &str, text: &str| support::write_file(dir.path(), path, text);
     let pinned = "TENANT_IMAGE=ghcr.io/a/b:a14cf86\n";
     write(".gitignore", "ignored/\n");
     write("ignored/.env", pinned);
@@ -666,19 +662,7 @@ fn baseline_round_trip_fails_only_on_what_is_new() {
         &[".", "--baseline", &baseline_arg, "--format", "json"],
     );
     assert_eq!(new.code, 1, "{}", transcript(&new));
-    let value: serde_json::Value = serde_json::from_str(&new.stdout).unwrap();
-    let found: Vec<String> = value["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            format!(
-                "{} {}",
-                f["rule"].as_str().unwrap(),
-                f["file"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let found = new.rules_and_places();
     assert!(
         found
             .iter()

@@ -61,11 +61,7 @@ fn markdown_says_no_findings_when_clean() {
 /// A tree whose names need URI encoding, with a non-ASCII line before a finding.
 fn odd_tree() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let write = |path: &str, text: &str| {
-        let path = dir.path().join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
+    let write = |path: &str, text: &str| support::write_file(dir.path(), path, text);
     let pinned = "# déploiement 🚀\nA_IMAGE=ghcr.io/a/b:a14cf86\n";
     write("dir with space/.env.staging", pinned);
     write("50%/.env.staging", pinned);

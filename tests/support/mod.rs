@@ -21,3 +21,10 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Write `text` at `relative` under `dir`, creating the folders on the way.
+pub fn write_file(dir: &Path, relative: &str, text: &str) {
+    let path = dir.join(relative);
+    std::fs::create_dir_all(path.parent().expect("a relative path has a parent")).expect("dirs");
+    std::fs::write(path, text).expect("file writes");
+}
