@@ -46,6 +46,31 @@ impl FromStr for Severity {
     }
 }
 
+/// How a finding was silenced, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    pub kind: SuppressionKind,
+    /// The reason written after the `]`, or the `[[ignore]]` table's `reason`.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuppressionKind {
+    /// A `# drift-lint: ignore[...]` comment in the file itself.
+    InSource,
+    /// An `[[ignore]]` table in drift-lint.toml.
+    External,
+}
+
+impl SuppressionKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            SuppressionKind::InSource => "in-source",
+            SuppressionKind::External => "external",
+        }
+    }
+}
+
 /// A secondary place that helps explain a finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Related {
@@ -68,6 +93,8 @@ pub struct Finding {
     pub service: Option<String>,
     /// The rule could not decide (a lookup failed): not a pass, not a proven problem.
     pub unknown: bool,
+    /// Set on a finding that a suppression silenced.
+    pub suppression: Option<Suppression>,
 }
 
 impl Finding {
@@ -83,6 +110,7 @@ impl Finding {
             environment: None,
             service: None,
             unknown: false,
+            suppression: None,
         }
     }
 

@@ -712,3 +712,41 @@ fn a_baseline_that_is_not_one_is_a_clear_error() {
         run.stderr
     );
 }
+
+#[test]
+fn sarif_dismisses_suppressed_findings_with_their_reason_and_kind() {
+    let run = drift_lint(&["fixtures/suppressions", "--format", "sarif"]);
+    let sarif: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let suppressions: Vec<String> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r.get("suppressions"))
+        .map(|s| {
+            format!(
+                "{} {}",
+                s[0]["kind"].as_str().unwrap(),
+                s[0]["justification"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    assert!(
+        suppressions.contains(
+            &"external worker stays pinned while the queue migration runs (#812)".to_string()
+        ),
+        "{suppressions:?}"
+    );
+    assert!(
+        suppressions.contains(&"inSource rollback pin until the fix ships (#1203)".to_string()),
+        "{suppressions:?}"
+    );
+    // The suppression without a reason still dismisses its finding, with no justification.
+    assert!(
+        suppressions.contains(&"inSource -".to_string()),
+        "{suppressions:?}"
+    );
+    let json = drift_lint(&["fixtures/suppressions", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(value["suppressed"][0]["suppression"]["kind"], "in-source");
+    assert!(value["findings"][0].get("suppression").is_none());
+}

@@ -42,7 +42,17 @@ struct JsonFinding<'a> {
     unknown: bool,
     /// Stable identity across runs (see `finding::fingerprint`).
     fingerprint: String,
+    /// On a suppressed finding: how it was silenced and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppression: Option<JsonSuppression<'a>>,
     related: Vec<JsonRelated<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonSuppression<'a> {
+    /// `in-source` (a comment in the file) or `external` (`[[ignore]]` in drift-lint.toml).
+    kind: &'static str,
+    reason: &'a str,
 }
 
 /// A file path with lines and columns, or a live `railway://` URI whose lines and columns
@@ -129,6 +139,10 @@ fn finding<'a>(model: &Model, f: &'a Finding) -> JsonFinding<'a> {
         service: f.service.as_deref(),
         unknown: f.unknown,
         fingerprint: crate::finding::fingerprint(model, f),
+        suppression: f.suppression.as_ref().map(|s| JsonSuppression {
+            kind: s.kind.label(),
+            reason: &s.reason,
+        }),
         related: f
             .related
             .iter()

@@ -8,7 +8,7 @@
 use serde_json::{json, Map, Value};
 
 use super::Report;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, Severity, Suppression, SuppressionKind};
 use crate::model::{Location, Model, Place};
 use crate::rules::Rule;
 
@@ -175,7 +175,20 @@ fn result(model: &Model, rules: &[Rule], finding: &Finding, suppressed: bool) ->
         result.insert("relatedLocations".into(), Value::Array(related));
     }
     if suppressed {
-        result.insert("suppressions".into(), json!([{ "kind": "inSource" }]));
+        // The reason a team wrote becomes the justification code scanning shows.
+        let (kind, justification) = match &finding.suppression {
+            Some(Suppression {
+                kind: SuppressionKind::External,
+                reason,
+            }) => ("external", reason.as_str()),
+            Some(Suppression { reason, .. }) => ("inSource", reason.as_str()),
+            None => ("inSource", ""),
+        };
+        let mut suppression = json!({ "kind": kind });
+        if !justification.is_empty() {
+            suppression["justification"] = json!(justification);
+        }
+        result.insert("suppressions".into(), json!([suppression]));
     }
     Value::Object(result)
 }

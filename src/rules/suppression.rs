@@ -23,7 +23,7 @@ use serde::Deserialize;
 
 use super::{Rule, RuleSet, Values};
 use crate::config::Config;
-use crate::finding::Finding;
+use crate::finding::{Finding, Suppression, SuppressionKind};
 use crate::model::{line_col, Location, Model, Origin, Scope, SourceKind};
 
 pub const PLACEHOLDERS: &[&str] = &["rule", "line"];
@@ -54,7 +54,14 @@ struct Pragma {
     at: Range<usize>,
     /// Each rule id with its byte range, for the unused finding.
     ids: Vec<(String, Range<usize>)>,
-    has_reason: bool,
+    /// The text after the `]`, trimmed; empty when none was given.
+    reason: String,
+}
+
+impl Pragma {
+    fn has_reason(&self) -> bool {
+        !self.reason.is_empty()
+    }
 }
 
 /// Whether a file kind has `#` comments in which a suppression can be written.
@@ -107,7 +114,7 @@ fn pragmas(model: &Model) -> Vec<Pragma> {
                     target_line: if own_line { index + 2 } else { index + 1 },
                     at: line_start + comment.start()..end - trailing_newline(comment.as_str()),
                     ids,
-                    has_reason: !caps["reason"].trim().is_empty(),
+                    reason: caps["reason"].trim().to_string(),
                 });
             }
             line_start += line.len();
@@ -137,9 +144,8 @@ pub fn apply(rules: &RuleSet, model: &Model, config: &Config, findings: Vec<Find
     let ignores: Vec<_> = config.file.ignored_findings().collect();
     let mut used_ignores = vec![false; ignores.len()];
     let mut applied = Applied::default();
-    for finding in findings {
+    for mut finding in findings {
         let line = line_col(&model.file(finding.at.file).text, finding.at.span.start).0;
-        let mut silenced = false;
         for (p, pragma) in pragmas.iter().enumerate() {
             if pragma.file != finding.at.file || pragma.target_line != line {
                 continue;
@@ -147,11 +153,14 @@ pub fn apply(rules: &RuleSet, model: &Model, config: &Config, findings: Vec<Find
             for (i, (id, _)) in pragma.ids.iter().enumerate() {
                 if *id == finding.rule {
                     used.insert((p, i));
-                    silenced = true;
+                    finding.suppression = Some(Suppression {
+                        kind: SuppressionKind::InSource,
+                        reason: pragma.reason.clone(),
+                    });
                 }
             }
         }
-        if !silenced {
+        if finding.suppression.is_none() {
             let place = model.place(&finding.at);
             let key = model.setting_at(&finding.at).map(|s| s.key.as_str());
             for (index, entry) in ignores.iter().enumerate() {
@@ -159,11 +168,14 @@ pub fn apply(rules: &RuleSet, model: &Model, config: &Config, findings: Vec<Find
                     && config.ignored_finding_matches(index, place.name(), key)
                 {
                     used_ignores[index] = true;
-                    silenced = true;
+                    finding.suppression = Some(Suppression {
+                        kind: SuppressionKind::External,
+                        reason: entry.reason.trim().to_string(),
+                    });
                 }
             }
         }
-        if silenced {
+        if finding.suppression.is_some() {
             applied.suppressed.push(finding);
         } else {
             applied.findings.push(finding);
@@ -175,7 +187,7 @@ pub fn apply(rules: &RuleSet, model: &Model, config: &Config, findings: Vec<Find
         };
         for (p, pragma) in pragmas.iter().enumerate() {
             match params.report {
-                Problem::MissingReason if !pragma.has_reason => {
+                Problem::MissingReason if !pragma.has_reason() => {
                     let ids: Vec<&str> = pragma.ids.iter().map(|(id, _)| id.as_str()).collect();
                     applied.findings.push(report(
                         rule,
@@ -282,7 +294,8 @@ mod tests {
         let (_, span) = &found[0].ids[1];
         assert_eq!(&text[span.clone()], "b-c");
         assert_eq!(&text[found[1].at.clone()], "# drift-lint: ignore[d] why");
-        assert!(found.iter().all(|p| p.has_reason));
+        assert!(found.iter().all(|p| p.has_reason()));
+        assert_eq!(found[0].reason, "why");
     }
 
     #[test]
@@ -291,7 +304,7 @@ mod tests {
             SourceKind::Workflow,
             "    # drift-lint: ignore[a]   \r\n",
         ));
-        assert!(!found[0].has_reason);
+        assert!(!found[0].has_reason());
     }
 
     #[test]
