@@ -22,12 +22,16 @@ const PATH: &str = "/graphql/v2";
 
 /// A mock for `operation` with `variables`, answering `data` after [`DELAY`].
 fn slow(server: &mut ServerGuard, operation: &str, variables: Value, data: Value) -> Mock {
+    let matcher =
+        Matcher::PartialJson(json!({ "operationName": operation, "variables": variables }));
+    slow_matching(server, matcher, data)
+}
+
+fn slow_matching(server: &mut ServerGuard, matcher: Matcher, data: Value) -> Mock {
     let body = json!({ "data": data }).to_string();
     server
         .mock("POST", PATH)
-        .match_body(Matcher::PartialJson(
-            json!({ "operationName": operation, "variables": variables }),
-        ))
+        .match_body(matcher)
         .with_header("content-type", "application/json")
         .with_chunked_body(move |writer: &mut dyn Write| {
             std::thread::sleep(DELAY);
@@ -53,10 +57,10 @@ fn project(server: &mut ServerGuard) -> Vec<Mock> {
         }}),
     )];
     for (env, name) in ENVIRONMENTS {
-        mocks.push(slow(
+        // The shared read names no service: the environment id is followed by `unrendered`.
+        mocks.push(slow_matching(
             server,
-            "variables",
-            json!({ "environmentId": env, "serviceId": null }),
+            Matcher::Regex(format!(r#""environmentId":"{env}","unrendered":true"#)),
             json!({ "variables": { "HERMES_DEFAULT_MODEL": "openai/gpt-4o" } }),
         ));
         for (i, (svc, _)) in services.iter().enumerate() {
