@@ -750,3 +750,12 @@ fn sarif_dismisses_suppressed_findings_with_their_reason_and_kind() {
     assert_eq!(value["suppressed"][0]["suppression"]["kind"], "in-source");
     assert!(value["findings"][0].get("suppression").is_none());
 }
+
+/// The example workflows are workflows drift-lint reads cleanly: they parse, and pin
+/// nothing they should not.
+#[test]
+fn example_workflows_are_clean() {
+    let run = drift_lint(&["examples", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", transcript(&run));
+    assert_eq!(run.json()["summary"]["files"], 2, "{}", transcript(&run));
+}
