@@ -417,6 +417,26 @@ fn a_live_baseline_round_trip() {
         "{}",
         again.stderr
     );
+    // Production's tenant is pinned too, overnight: only that fails.
+    let mut drifted = mockito::Server::new();
+    let _pinned = operation(
+        &mut drifted,
+        "ServiceInstance",
+        json!({ "environmentId": "env-prod", "serviceId": "svc-tenant" }),
+    )
+    .with_body(
+        json!({ "data": { "serviceInstance": { "serviceName": "tenant", "source": {
+            "image": "ghcr.io/molecule-ai/platform-tenant:0c1d2e3", "repo": null } } } })
+        .to_string(),
+    )
+    .create();
+    let _mocks = incident_project(&mut drifted);
+    let (_d, new) = live(&drifted, &["--baseline", &baseline_arg, "--format", "json"]);
+    assert_eq!(new.code, 1, "{}", new.transcript());
+    assert_eq!(
+        new.rules_and_places(),
+        ["sha-pinned-image railway://molecule-platform/production/tenant/source.image"]
+    );
 }
 
 #[test]
