@@ -152,6 +152,10 @@ pub struct Config {
     scopes: Vec<(GlobSet, ScopeMapping)>,
     /// `[[ignore]]` path globs, one per table in order (`None`: any path).
     ignored_finding_paths: Vec<Option<GlobSet>>,
+    /// The text of the file, and the byte range of each `[[ignore]]` table's `rule` value,
+    /// so an unused one can be reported where it is written.
+    pub text: String,
+    pub ignored_finding_spans: Vec<std::ops::Range<usize>>,
 }
 
 /// What the configuration says about one file.
@@ -267,6 +271,8 @@ impl Config {
             ignore_paths,
             scopes,
             ignored_finding_paths,
+            ignored_finding_spans: ignore_table_spans(&text),
+            text,
         })
     }
 
@@ -345,6 +351,28 @@ impl Config {
             .map(|p| self.root.join(p))
             .collect()
     }
+}
+
+/// Where each `[[ignore]]` table's `rule` value is written, in order.
+fn ignore_table_spans(text: &str) -> Vec<std::ops::Range<usize>> {
+    use toml::de::{DeTable, DeValue};
+    let Ok(root) = DeTable::parse(text) else {
+        return Vec::new();
+    };
+    let Some(DeValue::Array(entries)) = root.get_ref().get("ignore").map(|v| v.get_ref()) else {
+        return Vec::new();
+    };
+    entries
+        .iter()
+        .filter_map(|entry| match entry.get_ref() {
+            DeValue::Table(table) => Some(
+                table
+                    .get("rule")
+                    .map_or_else(|| entry.span(), |rule| rule.span()),
+            ),
+            _ => None,
+        })
+        .collect()
 }
 
 fn glob_set(patterns: &[String]) -> Result<GlobSet, String> {

@@ -423,8 +423,9 @@ fn load_kind(
         SourceKind::RailwayConfigToml => railway::load_config_toml(text, file, hint),
         SourceKind::Workflow => source::workflow::load_workflow(text, file, hint),
         SourceKind::Action => source::workflow::load_action(text, file, hint),
-        // Never a file on disk: live documents are built by `source::railway_live`.
-        SourceKind::RailwayLive => Loaded::default(),
+        // Never found by the walk: live documents are built by `source::railway_live`, and
+        // drift-lint.toml is added by the run itself.
+        SourceKind::RailwayLive | SourceKind::DriftLintConfig => Loaded::default(),
     }
 }
 

@@ -85,8 +85,6 @@ pub struct Outcome {
     /// Findings silenced by an inline suppression or a `[[ignore]]` entry, for
     /// `--show-suppressed` and the summary count.
     pub suppressed: Vec<Finding>,
-    /// `[[ignore]]` tables that matched no finding, described for a warning.
-    pub unused_ignores: Vec<String>,
     /// Live reads that failed while the others went on: the run did not see everything.
     pub live_failures: Vec<String>,
     pub config: Config,
@@ -170,6 +168,18 @@ pub fn run_with_progress(
     } else {
         Model::default()
     };
+    if let (Some(path), true) = (
+        &config.path,
+        config.file.ignored_findings().next().is_some(),
+    ) {
+        // Unused `[[ignore]]` tables are findings like unused comments: they need a place.
+        model.config_file = Some(model.add_file(model::SourceFile {
+            path: PathBuf::from(error::shown(path)),
+            text: config.text.clone(),
+            kind: model::SourceKind::DriftLintConfig,
+            live: None,
+        }));
+    }
     let mut live_failures = Vec::new();
     if let Some(live) = &options.railway {
         if options.offline {
@@ -204,7 +214,6 @@ pub fn run_with_progress(
         model,
         findings: applied.findings,
         suppressed: applied.suppressed,
-        unused_ignores: applied.unused_ignores,
         live_failures,
         config,
         rules,

@@ -434,9 +434,6 @@ fn check(args: CheckArgs, live_only: bool) -> Result<u8, Error> {
             eprint!("{table}");
         }
     }
-    for unused in &outcome.unused_ignores {
-        eprintln!("drift-lint: warning: {unused} (drift-lint.toml)");
-    }
     for unreadable in &model.unreadable {
         eprintln!(
             "drift-lint: error: cannot read {}: {}",

@@ -35,6 +35,9 @@ pub enum SourceKind {
     Action,
     /// A live Railway service read through the API (not a file kind: not in [`Self::ALL`]).
     RailwayLive,
+    /// drift-lint.toml itself, read so that findings about its `[[ignore]]` tables have a
+    /// place (not an input kind: not in [`Self::ALL`]).
+    DriftLintConfig,
 }
 
 impl SourceKind {
@@ -66,6 +69,7 @@ impl SourceKind {
             SourceKind::Workflow => "github-workflow",
             SourceKind::Action => "github-action",
             SourceKind::RailwayLive => "railway-live",
+            SourceKind::DriftLintConfig => "drift-lint-config",
         }
     }
 }
@@ -356,6 +360,8 @@ pub struct Model {
     pub references: Vec<Reference>,
     /// Railway environments whose services and variables are known (read live).
     pub railway_environments: Vec<RailwayEnvironment>,
+    /// drift-lint.toml, when findings may point into it (its `[[ignore]]` tables).
+    pub config_file: Option<FileId>,
 }
 
 impl Model {

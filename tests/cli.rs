@@ -567,14 +567,9 @@ fn suppressions_in_json_are_listed_apart_and_counted() {
             "suppression-missing-reason .env.staging:6",
             "unused-suppression .env.staging:10",
             "unused-suppression .env.staging:8",
+            // The `[[ignore]]` table for production matches nothing.
+            "unused-suppression drift-lint.toml:14",
         ]
-    );
-    assert!(
-        run.stderr.contains(
-            "[[ignore]] for `sha-pinned-image` at `railway/production/*.json` matched no finding"
-        ),
-        "{}",
-        run.stderr
     );
 }
 

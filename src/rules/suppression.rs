@@ -68,6 +68,7 @@ impl Pragma {
 fn has_comments(kind: SourceKind) -> bool {
     match kind {
         SourceKind::Dotenv
+        | SourceKind::DriftLintConfig
         | SourceKind::RailwayConfigToml
         | SourceKind::Workflow
         | SourceKind::Action => true,
@@ -127,13 +128,11 @@ fn trailing_newline(text: &str) -> usize {
     text.len() - text.trim_end_matches(['\r', '\n']).len()
 }
 
-/// Findings after suppressions, the ones they silenced, and `[[ignore]]` tables that
-/// matched nothing (they live in drift-lint.toml, which is no model file).
+/// Findings after suppressions, and the ones they silenced.
 #[derive(Debug, Default)]
 pub struct Applied {
     pub findings: Vec<Finding>,
     pub suppressed: Vec<Finding>,
-    pub unused_ignores: Vec<String>,
 }
 
 /// Apply inline suppressions and `[[ignore]]` tables, then let the rules of this kind report
@@ -235,19 +234,23 @@ pub fn apply(rules: &RuleSet, model: &Model, config: &Config, findings: Vec<Find
                 Problem::MissingReason => {}
             }
         }
-        if params.report == Problem::Unused {
-            for (entry, used) in ignores.iter().zip(&used_ignores) {
-                if !used && rules.get(&entry.rule).is_some() {
-                    applied.unused_ignores.push(format!(
-                        "[[ignore]] for `{}`{} matched no finding",
-                        entry.rule,
-                        entry
-                            .path
-                            .as_deref()
-                            .map(|p| format!(" at `{p}`"))
-                            .unwrap_or_default()
-                    ));
-                }
+        let config_file = model
+            .config_file
+            .filter(|_| params.report == Problem::Unused);
+        for (index, (entry, used)) in ignores.iter().zip(&used_ignores).enumerate() {
+            let (Some(file), Some(span)) = (config_file, config.ignored_finding_spans.get(index))
+            else {
+                continue;
+            };
+            if !used && rules.get(&entry.rule).is_some() {
+                applied.findings.push(report(
+                    rule,
+                    Location::new(file, span.clone()),
+                    &entry.rule,
+                    0,
+                    "`[[ignore]]` for `{rule}` matches no finding",
+                    "remove the table, or correct its `path` and `key`",
+                ));
             }
         }
     }
