@@ -112,39 +112,35 @@ pub fn run_with_progress(
         None => Config::discover(&paths[0])?,
     };
     let mut rules = RuleSet::load(&config)?;
+    // A rule id that names nothing would silently do nothing: an error at its line.
+    let unknown_rule = |line: usize, id: &str, section: &str| Error::Config {
+        path: config.path.clone().unwrap_or_default(),
+        line,
+        message: format!("unknown rule `{id}` in {section}; `drift-lint rules` lists them"),
+    };
     if let Some(id) = config
         .file
         .severity
         .keys()
         .find(|id| rules.get(id).is_none())
     {
-        let path = config.path.clone().unwrap_or_default();
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
-        return Err(Error::Config {
-            line: config::line_of_field(&text, id),
-            path,
-            message: format!("unknown rule `{id}` in [severity]; `drift-lint rules` lists them"),
-        });
+        return Err(unknown_rule(
+            config::line_of_field(&config.text, id),
+            id,
+            "[severity]",
+        ));
     }
-    if let Some(entry) = config
+    if let Some((index, entry)) = config
         .file
         .ignored_findings()
-        .find(|entry| rules.get(&entry.rule).is_none())
+        .enumerate()
+        .find(|(_, entry)| rules.get(&entry.rule).is_none())
     {
-        let path = config.path.clone().unwrap_or_default();
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let quoted = format!("\"{}\"", entry.rule);
-        return Err(Error::Config {
-            line: text
-                .lines()
-                .position(|l| l.contains(&quoted))
-                .map_or(1, |i| i + 1),
-            path,
-            message: format!(
-                "unknown rule `{}` in [[ignore]]; `drift-lint rules` lists them",
-                entry.rule
-            ),
-        });
+        let line = config
+            .ignored_finding_spans
+            .get(index)
+            .map_or(1, |span| model::line_col(&config.text, span.start).0);
+        return Err(unknown_rule(line, &entry.rule, "[[ignore]]"));
     }
     let select = if options.select.is_empty() {
         config.file.select.clone()
