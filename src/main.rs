@@ -425,6 +425,10 @@ fn check(args: CheckArgs, live_only: bool) -> Result<u8, Error> {
             })?,
         }
     }
+    if outputs.iter().all(|(_, path)| path.is_some()) {
+        // Every report went to a file: still say how the run went.
+        eprint!("drift-lint: {}", human::summary(&report));
+    }
     if args.statistics {
         let table = drift_lint::report::statistics(&report);
         if human_on_stdout {

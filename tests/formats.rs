@@ -320,3 +320,25 @@ fn secrets_never_appear_in_ci_formats() {
         }
     }
 }
+
+#[test]
+fn with_every_report_in_a_file_the_summary_goes_to_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("x.sarif");
+    let run = drift_lint(&[
+        "--format",
+        "sarif",
+        "--output",
+        &file.to_string_lossy(),
+        INCIDENT,
+    ]);
+    assert_eq!(run.code, 1, "{}", transcript(&run));
+    assert!(run.stdout.is_empty(), "{}", transcript(&run));
+    assert!(
+        run.stderr
+            .starts_with("drift-lint: 3 errors, 2 warnings in 5 files"),
+        "{}",
+        transcript(&run)
+    );
+    assert!(file.exists());
+}
