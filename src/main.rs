@@ -72,7 +72,7 @@ struct CheckArgs {
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
     /// Output format; repeat it with --output to write several in one run
-    /// (`--format human --format sarif --output - --output drift.sarif`).
+    /// (`--format human --format sarif --output drift.sarif`).
     #[arg(long, value_enum)]
     format: Vec<Format>,
     /// Where the --format before it goes: a file, or `-` for stdout (the default).

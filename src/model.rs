@@ -318,6 +318,9 @@ pub struct Reference {
     pub scope: Scope,
     /// The variable that holds it.
     pub key: String,
+    /// The reference as written, `${{ ... }}` and nothing around it: the only part of the
+    /// value a message may quote.
+    pub written: String,
     pub target: ReferenceTarget,
 }
 
@@ -362,6 +365,9 @@ pub struct Model {
     pub railway_environments: Vec<RailwayEnvironment>,
     /// drift-lint.toml, when findings may point into it (its `[[ignore]]` tables).
     pub config_file: Option<FileId>,
+    /// Places that hold secrets although no secret-looking key names them (a live value
+    /// rendered from `${{ shared.STRIPE_SECRET_KEY }}`): masked like secret values.
+    pub secret_spans: Vec<Location>,
 }
 
 impl Model {

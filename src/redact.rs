@@ -69,6 +69,52 @@ pub fn mask_url_credentials(value: &str) -> String {
         .into_owned()
 }
 
+/// The secret values the model holds: values of secret-looking keys, and values at
+/// [`Model::secret_spans`]. Short ones are left out: masking every `true` in a message would
+/// hide more than it protects.
+fn secret_values(model: &Model) -> Vec<&str> {
+    let mut secrets: Vec<&str> = model
+        .settings
+        .iter()
+        .filter(|setting| {
+            is_secret_key(&setting.key)
+                || model.secret_spans.iter().any(|at| *at == setting.value_at)
+        })
+        .filter_map(|setting| setting.value.as_deref())
+        .filter(|value| value.trim().len() >= 6 && !is_reference(value))
+        .collect();
+    // Longest first, so a secret that contains another is masked whole.
+    secrets.sort_by_key(|value| std::cmp::Reverse(value.len()));
+    secrets.dedup();
+    secrets
+}
+
+/// Defence in depth: rules never put secret values in messages, labels or help, and this
+/// makes sure of it for every finding, whatever rule pack made it.
+pub fn scrub_findings(model: &Model, findings: &mut [crate::finding::Finding]) {
+    let secrets = secret_values(model);
+    if secrets.is_empty() {
+        return;
+    }
+    let scrub = |text: &mut String| {
+        for secret in &secrets {
+            if text.contains(secret) {
+                *text = text.replace(secret, MASK);
+            }
+        }
+    };
+    for finding in findings {
+        scrub(&mut finding.message);
+        scrub(&mut finding.label);
+        if let Some(help) = &mut finding.help {
+            scrub(help);
+        }
+        for related in &mut finding.related {
+            scrub(&mut related.note);
+        }
+    }
+}
+
 /// The file's text with every secret value overwritten by `*`, byte for byte, so spans
 /// into the original text stay valid for snippets.
 pub fn redacted_source(model: &Model, file: usize) -> String {
@@ -89,9 +135,14 @@ pub fn redacted_source(model: &Model, file: usize) -> String {
             }
         }
     }
+    for at in model.secret_spans.iter().filter(|at| at.file == file) {
+        mask(at.span.clone());
+    }
     for caps in SECRET_ASSIGNMENT.captures_iter(text) {
         let (key, value) = (&caps["key"], caps.name("value").expect("group exists"));
-        if is_secret_key(key) && !is_reference(value.as_str()) {
+        // `"API_KEY": {` opens an object (a live document's entry): no value to mask there.
+        let opens = value.as_str().starts_with(['{', '[']);
+        if is_secret_key(key) && !is_reference(value.as_str()) && !opens {
             mask(value.range());
         }
     }

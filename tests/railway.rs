@@ -363,7 +363,7 @@ fn the_token_appears_in_no_format_no_baseline_and_no_error() {
     let baseline = dir.path().join("baseline.json");
     let baseline_arg = baseline.to_string_lossy().into_owned();
     let base = ["railway", "--project", "prj-1", "--railway-endpoint", &url];
-    for format in ["human", "json", "sarif", "github", "markdown", "junit"] {
+    for format in FORMATS {
         let mut args = base.to_vec();
         args.extend(["--format", format, "--show-suppressed", "--statistics"]);
         let run = drift_lint(dir.path(), &args, &[]);
@@ -483,4 +483,81 @@ fn what_could_not_be_read_is_not_reported_as_fixed() {
         "{}",
         run.stderr
     );
+}
+
+const FORMATS: [&str; 6] = ["human", "json", "sarif", "github", "markdown", "junit"];
+
+/// Secrets that only the unrendered text or a reference reveals stay hidden too: the
+/// literal part of a secret key's unrendered value, a value rendered from a secret-named
+/// shared variable, and a value that needed JSON escaping around a broken reference.
+#[test]
+fn secrets_behind_references_never_show() {
+    let mut server = mockito::Server::new();
+    let ids = json!({ "environmentId": "env-stg", "serviceId": "svc-cp" });
+    let _rendered = operation(&mut server, "VariablesForServiceDeployment", ids.clone())
+        .with_body(
+            json!({ "data": { "variablesForServiceDeployment": {
+                "API_KEY": "sk-live-HIDDENPART-prod",
+                "STRIPE": "sk_live_HIDDENSTRIPE123",
+                "CONFIG": "{\"pw\":\"HIDDENJSONPW\"}",
+                "TENANT_IMAGE": "ghcr.io/molecule-ai/platform-tenant:staging-a14cf86",
+            }}})
+            .to_string(),
+        )
+        // Once per format below: mockito serves a mock first while it expects more hits.
+        .expect(FORMATS.len())
+        .create();
+    let _unrendered = operation(&mut server, "variables", ids)
+        .with_body(
+            json!({ "data": { "variables": {
+                "API_KEY": "sk-live-HIDDENPART-${{shared.SUFFIX}}",
+                "STRIPE": "${{shared.STRIPE_SECRET_KEY}}",
+                "CONFIG": "{\"pw\":\"HIDDENJSONPW\",\"url\":\"${{Missing.URL}}\"}",
+                "TENANT_IMAGE": "ghcr.io/molecule-ai/platform-tenant:staging-a14cf86",
+            }}})
+            .to_string(),
+        )
+        // Once per format below: mockito serves a mock first while it expects more hits.
+        .expect(FORMATS.len())
+        .create();
+    let _mocks = incident_project(&mut server);
+    for format in ["human", "json", "sarif", "github", "markdown", "junit"] {
+        let (_dir, run) = live(
+            &server,
+            &[
+                "--environment",
+                "staging",
+                "--format",
+                format,
+                "--show-suppressed",
+            ],
+        );
+        assert_eq!(run.code, 1, "{}", run.transcript());
+        for secret in ["HIDDENPART", "HIDDENSTRIPE"] {
+            assert!(
+                !run.stdout.contains(secret) && !run.stderr.contains(secret),
+                "{format}: `{secret}` leaked:\n{}",
+                run.transcript()
+            );
+        }
+        if format == "json" {
+            // `CONFIG` is no secret-looking key, so its value may show in a snippet; but a
+            // message quotes only the reference, never the value around it.
+            let messages = run.json()["findings"].to_string();
+            assert!(!messages.contains("HIDDENJSONPW"), "{messages}");
+            let broken: Vec<String> = run
+                .findings("railway-broken-reference")
+                .iter()
+                .map(|f| f["message"].as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(
+                broken,
+                [
+                    "`API_KEY` references `${{shared.SUFFIX}}`, but staging has no shared variable `SUFFIX`",
+                    "`CONFIG` references `${{Missing.URL}}`, but staging has no service `Missing` (it has `Postgres`, `control-plane`, `tenant`)",
+                    "`STRIPE` references `${{shared.STRIPE_SECRET_KEY}}`, but staging has no shared variable `STRIPE_SECRET_KEY`",
+                ]
+            );
+        }
+    }
 }

@@ -411,7 +411,8 @@ impl Client {
     /// The start of a body on one line, scrubbed: enough to recognise an HTML error page.
     fn excerpt(&self, body: &[u8]) -> String {
         let text = String::from_utf8_lossy(body);
-        let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        // Scrub before cutting: a token cut in two would no longer be recognised.
+        let one_line = self.clean(text.split_whitespace().collect::<Vec<_>>().join(" "));
         if one_line.is_empty() {
             return "an empty body".to_string();
         }
@@ -419,7 +420,7 @@ impl Client {
         if one_line.chars().count() > EXCERPT_CHARS {
             excerpt.push_str("...");
         }
-        self.clean(excerpt)
+        excerpt
     }
 }
 

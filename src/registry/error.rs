@@ -294,6 +294,15 @@ pub(crate) fn scrub(mut text: String, secrets: &[String]) -> String {
         if text.contains(secret.as_str()) {
             text = text.replace(secret.as_str(), MASK);
         }
+        // A server text cut short (`...`) may end in the first part of a secret.
+        let body_end = text.strip_suffix("...").map_or(text.len(), str::len);
+        let cut = (4..secret.len())
+            .rev()
+            .filter(|&n| secret.is_char_boundary(n))
+            .find(|&n| text[..body_end].ends_with(&secret[..n]));
+        if let Some(n) = cut {
+            text.replace_range(body_end - n..body_end, MASK);
+        }
     }
     text
 }
@@ -377,5 +386,19 @@ mod tests {
             error.to_string(),
             "img: reg answered 400: bad token [redacted] about ab"
         );
+    }
+
+    #[test]
+    fn a_secret_cut_short_at_the_end_is_masked_too() {
+        let secrets = vec!["tok-SECRET-abcdef".to_string()];
+        assert_eq!(
+            scrub("echo: Bearer tok-SECR...".into(), &secrets),
+            format!("echo: Bearer {MASK}...")
+        );
+        assert_eq!(
+            scrub("echo: tok-SECRET-abcdef!".into(), &secrets),
+            format!("echo: {MASK}!")
+        );
+        assert_eq!(scrub("plain text".into(), &secrets), "plain text");
     }
 }

@@ -24,14 +24,9 @@ pub fn check(rule: &Rule, context: &Context<'_>) -> Vec<Finding> {
                 .iter()
                 .find(|env| Some(&env.name) == reference.scope.environment.as_ref())?;
             let problem = problem(environment, reference)?;
-            let text = &model.file(reference.at.file).text;
-            let written = text
-                .get(reference.at.span.clone())
-                .unwrap_or_default()
-                .to_string();
             let values = Values::default()
                 .with("key", reference.key.clone())
-                .with("reference", written)
+                .with("reference", reference.written.clone())
                 .with("problem", problem)
                 .with("scope", reference.scope.describe());
             Some(rule.finding(

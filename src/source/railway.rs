@@ -42,6 +42,34 @@ pub fn references(value: &str) -> Vec<(Range<usize>, ReferenceTarget)> {
         .collect()
 }
 
+/// The references in `value` placed in the source text that spells it (`written_at` in
+/// `text`: a JSON string's content, escapes and all). Each is found by its own text; one
+/// that escaping changed is placed at the whole value. Returns the span, the target, and
+/// the reference as written.
+pub fn placed_references(
+    text: &str,
+    written_at: Range<usize>,
+    value: &str,
+) -> Vec<(Range<usize>, ReferenceTarget, String)> {
+    let source = text.get(written_at.clone()).unwrap_or_default();
+    let mut from = 0;
+    references(value)
+        .into_iter()
+        .map(|(range, target)| {
+            let written = value[range].to_string();
+            let at = match source.get(from..).and_then(|rest| rest.find(&written)) {
+                Some(offset) => {
+                    let start = written_at.start + from + offset;
+                    from += offset + written.len();
+                    start..start + written.len()
+                }
+                None => written_at.clone(),
+            };
+            (at, target, written)
+        })
+        .collect()
+}
+
 /// Synthetic key under which a service's image source is recorded, so image rules see it.
 pub const SOURCE_IMAGE_KEY: &str = "source.image";
 
@@ -392,7 +420,7 @@ fn service_into(loaded: &mut Loaded, file: FileId, text: &str, service: &Yaml, s
 }
 
 /// The `${{ ... }}` references in a variables object (`{"KEY": {"value": "..."}}` or
-/// `{"KEY": "..."}`), placed exactly when the JSON string needed no escaping.
+/// `{"KEY": "..."}`).
 fn references_into(loaded: &mut Loaded, file: FileId, text: &str, node: &Yaml, scope: &Scope) {
     for (key, entry) in node.entries() {
         let Some(name) = key.as_str() else { continue };
@@ -408,17 +436,12 @@ fn references_into(loaded: &mut Loaded, file: FileId, text: &str, node: &Yaml, s
             continue;
         };
         let span = unquoted(&value_node.span, text);
-        let verbatim = text.get(span.clone()) == Some(value);
-        for (at, target) in references(value) {
-            let at = if verbatim {
-                span.start + at.start..span.start + at.end
-            } else {
-                span.clone()
-            };
+        for (at, target, written) in placed_references(text, span, value) {
             loaded.references.push(Reference {
                 at: Location::new(file, at),
                 scope: scope.clone(),
                 key: name.to_string(),
+                written,
                 target,
             });
         }

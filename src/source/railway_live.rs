@@ -21,12 +21,13 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 
 use crate::model::{
-    FileId, LiveFile, Location, Model, Origin, RailwayEnvironment, Reference, Scope, Setting,
-    SourceFile, SourceKind,
+    FileId, LiveFile, Location, Model, Origin, RailwayEnvironment, Reference, ReferenceTarget,
+    Scope, Setting, SourceFile, SourceKind,
 };
 use crate::railway_api::{is_builtin, LiveProject, LiveService, Vars};
 
-use super::railway::{references, SOURCE_IMAGE_KEY};
+use super::railway::{placed_references, references, SOURCE_IMAGE_KEY};
+use crate::redact::is_secret_key;
 
 /// The pseudo-service that an environment's shared variables are scoped to.
 pub const SHARED: &str = "shared";
@@ -121,8 +122,10 @@ fn add_document(
     let mut text = String::from("{\n");
     let mut entries = Vec::new();
     let mut settings = Vec::new();
-    // (key, where the unrendered text sits, whether its bytes are verbatim, the text)
-    let mut raw_values: Vec<(String, Range<usize>, bool, String)> = Vec::new();
+    // (key, where the unrendered text sits, the text)
+    let mut raw_values: Vec<(String, Range<usize>, String)> = Vec::new();
+    // Spans that hold secrets the key name alone does not reveal.
+    let mut secret_spans: Vec<Range<usize>> = Vec::new();
     if let Some(image) = image {
         text.push_str("  \"source\": {\n");
         let start = text.len();
@@ -164,16 +167,21 @@ fn add_document(
                 text.push_str(", \"unrendered\": ");
                 let raw_at = push_string(&mut text, raw);
                 text.push('}');
-                let verbatim = raw_at.len() == raw.len();
-                raw_values.push((key.clone(), raw_at, verbatim, raw.to_string()));
+                if is_secret_key(key) {
+                    // `sk-live-...${{shared.SUFFIX}}`: the literal part is the secret's.
+                    secret_spans.push(raw_at.clone());
+                } else if references_a_secret(raw) {
+                    // `STRIPE=${{shared.STRIPE_SECRET_KEY}}` renders to the secret itself.
+                    secret_spans.push(value_at.clone());
+                }
+                raw_values.push((key.clone(), raw_at, raw.to_string()));
                 value_at
             }
             (Some(value), raw) => {
                 let value_at = push_string(&mut text, value);
                 if let Some(raw) = raw {
                     // Shared variables come unrendered: the value is the reference itself.
-                    let verbatim = value_at.len() == raw.len();
-                    raw_values.push((key.clone(), value_at.clone(), verbatim, raw.to_string()));
+                    raw_values.push((key.clone(), value_at.clone(), raw.to_string()));
                 }
                 value_at
             }
@@ -198,22 +206,33 @@ fn add_document(
             partial,
         });
     }
-    for (key, raw_at, verbatim, raw) in raw_values {
-        for (span, target) in references(&raw) {
-            // A reference whose text needed JSON escaping is placed at its whole value.
-            let at = if verbatim {
-                raw_at.start + span.start..raw_at.start + span.end
-            } else {
-                raw_at.clone()
-            };
-            model.references.push(Reference {
+    model.secret_spans.extend(
+        secret_spans
+            .into_iter()
+            .map(|span| Location::new(file, span)),
+    );
+    let mut references = Vec::new();
+    for (key, raw_at, raw) in raw_values {
+        for (at, target, written) in placed_references(&model.file(file).text, raw_at, &raw) {
+            references.push(Reference {
                 at: Location::new(file, at),
                 scope: scope.clone(),
                 key: key.clone(),
+                written,
                 target,
             });
         }
     }
+    model.references.extend(references);
+}
+
+/// Whether a value takes any part from a variable whose name says it is a secret.
+fn references_a_secret(raw: &str) -> bool {
+    references(raw).iter().any(|(_, target)| match target {
+        ReferenceTarget::Shared(key)
+        | ReferenceTarget::Own(key)
+        | ReferenceTarget::Service { key, .. } => is_secret_key(key),
+    })
 }
 
 /// Append `value` as a JSON string; the span of its content, inside the quotes.
