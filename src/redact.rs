@@ -78,7 +78,7 @@ fn secret_values(model: &Model) -> Vec<&str> {
         .iter()
         .filter(|setting| {
             is_secret_key(&setting.key)
-                || model.secret_spans.iter().any(|at| *at == setting.value_at)
+                || model.secret_spans.contains(&setting.value_at)
         })
         .filter_map(|setting| setting.value.as_deref())
         .filter(|value| value.trim().len() >= 6 && !is_reference(value))
