@@ -176,6 +176,7 @@ pub fn run_with_progress(
             live: None,
         }));
     }
+    model.read.files = files;
     let mut live_failures = Vec::new();
     if let Some(live) = &options.railway {
         if options.offline {
@@ -186,6 +187,7 @@ pub fn run_with_progress(
         let fetched = read_railway(live, &config, progress)?;
         source::railway_live::load(&mut model, &fetched.project);
         live_failures = fetched.failures.iter().map(ToString::to_string).collect();
+        model.read.railway = Some(live_failures.is_empty());
     }
     let scan_root = if paths[0].is_file() {
         paths[0].parent().map(PathBuf::from).unwrap_or_default()

@@ -373,16 +373,21 @@ fn check(args: CheckArgs, live_only: bool) -> Result<u8, Error> {
     if let Some(baseline) = &baseline {
         let split = baseline.partition(&outcome.model, std::mem::take(&mut outcome.findings));
         outcome.findings = split.new;
+        // What was not read is not fixed: a live-only run says nothing about files, a run
+        // that could not read everything says nothing at all.
         let read_everything =
             outcome.model.unreadable.is_empty() && outcome.live_failures.is_empty();
-        if !read_everything && !split.fixed.is_empty() {
-            // What could not be read is not fixed: say nothing rather than something false.
+        let (fixed, unseen): (Vec<_>, Vec<_>) = split
+            .fixed
+            .iter()
+            .partition(|entry| read_everything && outcome.model.read.covers(&entry.place));
+        if !read_everything && !unseen.is_empty() {
             eprintln!(
                 "baseline: {} listed finding(s) not seen, but the run could not read everything; not reporting them as fixed",
-                split.fixed.len()
+                unseen.len()
             );
         }
-        for fixed in split.fixed.iter().filter(|_| read_everything) {
+        for fixed in &fixed {
             eprintln!(
                 "fixed since the baseline: {} at {}: {}",
                 fixed.rule, fixed.place, fixed.message
@@ -392,11 +397,7 @@ fn check(args: CheckArgs, live_only: bool) -> Result<u8, Error> {
             "baseline: {} known finding(s) hidden, {} new, {} fixed",
             split.known.len(),
             outcome.findings.len(),
-            if read_everything {
-                split.fixed.len()
-            } else {
-                0
-            }
+            fixed.len()
         );
     }
     let model = &outcome.model;

@@ -335,6 +335,26 @@ pub struct RailwayEnvironment {
     pub shared: Option<BTreeSet<String>>,
 }
 
+/// What a run read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SourcesRead {
+    /// Files under the paths (`drift-lint railway` reads none).
+    pub files: bool,
+    /// The live Railway project: `None` when not asked, `Some(false)` when some read failed.
+    pub railway: Option<bool>,
+}
+
+impl SourcesRead {
+    /// Whether a finding at `place` (a path, or a `railway://` URI) would have been seen.
+    pub fn covers(&self, place: &str) -> bool {
+        if place.starts_with("railway://") {
+            self.railway == Some(true)
+        } else {
+            self.files
+        }
+    }
+}
+
 /// A file that was not read, and why. Reported to the user, never an error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
@@ -365,6 +385,9 @@ pub struct Model {
     pub railway_environments: Vec<RailwayEnvironment>,
     /// drift-lint.toml, when findings may point into it (its `[[ignore]]` tables).
     pub config_file: Option<FileId>,
+    /// Which kinds of source this run read, so that nothing is judged absent from a source
+    /// that was never read.
+    pub read: SourcesRead,
     /// Places that hold secrets although no secret-looking key names them (a live value
     /// rendered from `${{ shared.STRIPE_SECRET_KEY }}`): masked like secret values.
     pub secret_spans: Vec<Location>,

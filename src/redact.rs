@@ -77,8 +77,7 @@ fn secret_values(model: &Model) -> Vec<&str> {
         .settings
         .iter()
         .filter(|setting| {
-            is_secret_key(&setting.key)
-                || model.secret_spans.contains(&setting.value_at)
+            is_secret_key(&setting.key) || model.secret_spans.contains(&setting.value_at)
         })
         .filter_map(|setting| setting.value.as_deref())
         .filter(|value| value.trim().len() >= 6 && !is_reference(value))

@@ -561,3 +561,84 @@ fn secrets_behind_references_never_show() {
         }
     }
 }
+
+/// One drift-lint.toml serves the pre-merge job (files) and the nightly job (live): each
+/// judges only the `[[ignore]]` tables and baseline entries it could have seen.
+#[test]
+fn ignore_tables_and_baselines_are_judged_only_where_they_apply() {
+    let mut server = mockito::Server::new();
+    let _mocks = incident_project(&mut server);
+    let dir = tempfile::tempdir().unwrap();
+    support::write_file(
+        dir.path(),
+        "drift-lint.toml",
+        &format!(
+            r#"[railway]
+project = "prj-1"
+endpoint = "{}"
+
+[severity]
+stale-image-tag = "off"
+
+[[ignore]]
+rule = "sha-pinned-image"
+path = "railway://molecule-platform/staging/control-plane/TENANT_IMAGE"
+reason = "rollback pin while #1203 ships"
+
+[[ignore]]
+rule = "sha-pinned-image"
+path = ".env.production"
+reason = "worker pinned during the queue migration"
+"#,
+            endpoint(&server)
+        ),
+    );
+    support::write_file(
+        dir.path(),
+        ".env.production",
+        "WORKER_IMAGE=ghcr.io/molecule-ai/worker:0c1d2e3\n",
+    );
+    support::write_file(
+        dir.path(),
+        ".env.staging",
+        "API_IMAGE=ghcr.io/molecule-ai/api:staging-0c1d2e3\n",
+    );
+    let unused = |run: &Run| run.findings("unused-suppression").len();
+
+    let files = drift_lint(dir.path(), &[".", "--format", "json"], &[]);
+    assert_eq!(unused(&files), 0, "{}", files.transcript());
+    let live_only = drift_lint(dir.path(), &["railway", "--format", "json"], &[]);
+    assert_eq!(unused(&live_only), 0, "{}", live_only.transcript());
+    assert_eq!(live_only.json()["summary"]["suppressed"], 1);
+
+    // A baseline of both, checked live only: the file's entry is not "fixed".
+    let both = drift_lint(
+        dir.path(),
+        &[
+            ".",
+            "--railway",
+            "--write-baseline",
+            "baseline.json",
+            "--ignore",
+            "hermes-model-unset,hermes-provider-key-missing",
+        ],
+        &[],
+    );
+    assert_eq!(both.code, 0, "{}", both.transcript());
+    let live_only = drift_lint(
+        dir.path(),
+        &[
+            "railway",
+            "--baseline",
+            "baseline.json",
+            "--ignore",
+            "hermes-model-unset,hermes-provider-key-missing",
+        ],
+        &[],
+    );
+    assert!(
+        !live_only.stderr.contains("fixed since the baseline"),
+        "{}",
+        live_only.transcript()
+    );
+}

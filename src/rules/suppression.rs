@@ -242,7 +242,19 @@ pub fn apply(rules: &RuleSet, model: &Model, config: &Config, findings: Vec<Find
             else {
                 continue;
             };
-            if !used && rules.get(&entry.rule).is_some() {
+            // Only what this run could have matched: a table for live settings says nothing
+            // in a files-only run, and a rule that is off matches nothing anywhere.
+            let could_match = match &entry.path {
+                Some(path) => model.read.covers(path),
+                None => model.read.files && model.read.railway != Some(false),
+            };
+            let ran = rules.get(&entry.rule).is_some()
+                && config
+                    .file
+                    .severity
+                    .get(&entry.rule)
+                    .is_none_or(|level| level != "off");
+            if !used && ran && could_match {
                 applied.findings.push(report(
                     rule,
                     Location::new(file, span.clone()),
