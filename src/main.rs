@@ -354,6 +354,12 @@ fn check(args: CheckArgs, live_only: bool) -> Result<u8, Error> {
         railway,
     };
     let outputs = pair_outputs(&args.format_at, &args.output_at)?;
+    // A bad baseline is found before a live read spends API quota.
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(drift_lint::baseline::Baseline::load)
+        .transpose()?;
     let human_on_stdout = outputs
         .iter()
         .any(|(format, path)| *format == Format::Human && path.is_none());
@@ -363,11 +369,6 @@ fn check(args: CheckArgs, live_only: bool) -> Result<u8, Error> {
     } else {
         drift_lint::run(&options)?
     };
-    let baseline = args
-        .baseline
-        .as_deref()
-        .map(drift_lint::baseline::Baseline::load)
-        .transpose()?;
     let mut outcome = outcome;
     let all_findings = outcome.findings.clone();
     if let Some(baseline) = &baseline {

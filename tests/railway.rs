@@ -124,6 +124,7 @@ fn live_findings_are_located_by_railway_uri() {
     );
     let first = &run.json()["findings"][2];
     assert_eq!(first["line"], Value::Null);
+    assert_eq!(first["span"], Value::Null);
     assert_eq!(first["environment"], "staging");
     assert_eq!(first["service"], "control-plane");
 }

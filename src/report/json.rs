@@ -55,8 +55,8 @@ struct JsonSuppression<'a> {
     reason: &'a str,
 }
 
-/// A file path with lines and columns, or a live `railway://` URI whose lines and columns
-/// are null (the span then indexes the rendered live document).
+/// A file path with lines and columns, or a live `railway://` URI whose lines, columns and
+/// span are null (it has no file to point into).
 #[derive(Serialize)]
 struct JsonLocation {
     file: String,
@@ -65,7 +65,7 @@ struct JsonLocation {
     end_line: Option<usize>,
     end_column: Option<usize>,
     /// Byte offsets into the file: `[start, end)`.
-    span: Span,
+    span: Option<Span>,
 }
 
 #[derive(Serialize)]
@@ -114,7 +114,7 @@ fn location(model: &Model, at: &Location) -> JsonLocation {
             column: Some(column),
             end_line: Some(end_line),
             end_column: Some(end_column),
-            span,
+            span: Some(span),
         },
         Place::Live { uri } => JsonLocation {
             file: uri,
@@ -122,7 +122,7 @@ fn location(model: &Model, at: &Location) -> JsonLocation {
             column: None,
             end_line: None,
             end_column: None,
-            span,
+            span: None,
         },
     }
 }
