@@ -100,6 +100,8 @@ struct Runner {
     temp: tempfile::TempDir,
     /// Prepended to PATH: where `drift-lint` is found.
     bin_dir: PathBuf,
+    /// The job's own `env:`, which every step sees.
+    job_env: Vec<(String, String)>,
 }
 
 impl Runner {
@@ -108,6 +110,7 @@ impl Runner {
         Runner {
             temp: tempfile::tempdir().unwrap(),
             bin_dir: bin.parent().unwrap().to_path_buf(),
+            job_env: Vec::new(),
         }
     }
 
@@ -159,7 +162,10 @@ impl Runner {
             .env("GITHUB_STEP_SUMMARY", &summary)
             .env("GITHUB_PATH", &path_file)
             .env("NO_COLOR", "1")
-            .env("DRIFT_LINT_CACHE_DIR", self.temp.path().join("cache"));
+            .env("DRIFT_LINT_CACHE_DIR", self.temp.path().join("cache"))
+            .env_remove("RAILWAY_API_TOKEN")
+            .env_remove("RAILWAY_TOKEN");
+        command.envs(self.job_env.iter().map(|(k, v)| (k, v)));
         for (name, value) in &step.env {
             let input = input_reference(value)
                 .unwrap_or_else(|| panic!("{}: env {name} is not `${{{{ inputs.* }}}}`", step.id));
@@ -489,5 +495,42 @@ fn defaults_pass_format_and_summary_only() {
             "--",
             "."
         ]
+    );
+}
+
+/// Railway tokens given as inputs reach only the check, as the variables drift-lint reads;
+/// an empty input leaves a token the job set in its own env alone.
+#[cfg(unix)]
+#[test]
+fn railway_tokens_reach_only_the_check() {
+    use std::os::unix::fs::PermissionsExt;
+    if !have_bash() {
+        return;
+    }
+    let bin = tempfile::tempdir().unwrap();
+    let stub = bin.path().join("drift-lint");
+    std::fs::write(
+        &stub,
+        "#!/bin/sh\necho \"api=${RAILWAY_API_TOKEN-unset} project=${RAILWAY_TOKEN-unset} input=${INPUT_RAILWAY_API_TOKEN-unset}\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let runner = Runner::with_bin_dir(bin.path().to_path_buf());
+    let runs = run_action(
+        &runner,
+        &[("railway-api-token", "tok-input"), ("summary", "false")],
+    );
+    assert_eq!(
+        runs["check"].stdout.trim(),
+        "api=tok-input project=unset input=unset"
+    );
+    assert!(!runs["key"].stdout.contains("tok-input"));
+
+    let mut runner = Runner::with_bin_dir(bin.path().to_path_buf());
+    runner.job_env = vec![("RAILWAY_TOKEN".into(), "tok-job".into())];
+    let runs = run_action(&runner, &[("summary", "false")]);
+    assert_eq!(
+        runs["check"].stdout.trim(),
+        "api=unset project=tok-job input=unset"
     );
 }
