@@ -284,7 +284,7 @@ fn human_and_sarif_in_one_run() {
 }
 
 #[test]
-fn secrets_never_appear_in_ci_formats() {
+fn secrets_never_appear_in_any_format() {
     let secrets = [
         "sk-proj-FAKEfakeFAKEfake0123456789",
         "sk-proj-FAKEprodFAKEprod0123456789",
@@ -307,7 +307,7 @@ fn secrets_never_appear_in_ci_formats() {
         "fixtures/secrets",
     ];
     for input in inputs {
-        for format in ["sarif", "github", "markdown", "junit"] {
+        for format in ["human", "json", "sarif", "github", "markdown", "junit"] {
             let run = drift_lint(&["--format", format, input]);
             assert!(run.code == 0 || run.code == 1, "{}", transcript(&run));
             for secret in secrets {
