@@ -9,7 +9,8 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use drift_lint::report::{github, human, json, junit, markdown, rule_docs, sarif, Report};
 
 mod progress;
-use drift_lint::{Config, Error, Options, RailwayOptions, RuleSet, Severity};
+use drift_lint::baseline::Baseline;
+use drift_lint::{Config, Error, Options, Outcome, RailwayOptions, RuleSet, Severity};
 
 /// Exit codes: 0 clean, 1 findings at or above --fail-on, 2 the tool could not do its job.
 const EXIT_FINDINGS: u8 = 1;
@@ -355,51 +356,23 @@ fn check(args: CheckArgs, live_only: bool) -> Result<u8, Error> {
     };
     let outputs = pair_outputs(&args.format_at, &args.output_at)?;
     // A bad baseline is found before a live read spends API quota.
-    let baseline = args
-        .baseline
-        .as_deref()
-        .map(drift_lint::baseline::Baseline::load)
-        .transpose()?;
+    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let human_on_stdout = outputs
         .iter()
         .any(|(format, path)| *format == Format::Human && path.is_none());
     let show_progress = human_on_stdout && io::stderr().is_terminal();
-    let outcome = if show_progress {
+    let mut outcome = if show_progress {
         drift_lint::run_with_progress(&options, &progress::Spinner::default())?
     } else {
         drift_lint::run(&options)?
     };
-    let mut outcome = outcome;
-    let all_findings = outcome.findings.clone();
+    // The baseline to write holds every finding, the known ones included.
+    let all_findings = args
+        .write_baseline
+        .is_some()
+        .then(|| outcome.findings.clone());
     if let Some(baseline) = &baseline {
-        let split = baseline.partition(&outcome.model, std::mem::take(&mut outcome.findings));
-        outcome.findings = split.new;
-        // What was not read is not fixed: a live-only run says nothing about files, a run
-        // that could not read everything says nothing at all.
-        let read_everything =
-            outcome.model.unreadable.is_empty() && outcome.live_failures.is_empty();
-        let (fixed, unseen): (Vec<_>, Vec<_>) = split
-            .fixed
-            .iter()
-            .partition(|entry| read_everything && outcome.model.read.covers(&entry.place));
-        if !read_everything && !unseen.is_empty() {
-            eprintln!(
-                "baseline: {} listed finding(s) not seen, but the run could not read everything; not reporting them as fixed",
-                unseen.len()
-            );
-        }
-        for fixed in &fixed {
-            eprintln!(
-                "fixed since the baseline: {} at {}: {}",
-                fixed.rule, fixed.place, fixed.message
-            );
-        }
-        eprintln!(
-            "baseline: {} known finding(s) hidden, {} new, {} fixed",
-            split.known.len(),
-            outcome.findings.len(),
-            fixed.len()
-        );
+        hide_known(baseline, &mut outcome);
     }
     let model = &outcome.model;
     let report = Report {
@@ -456,8 +429,8 @@ fn check(args: CheckArgs, live_only: bool) -> Result<u8, Error> {
         }
         return Ok(EXIT_TROUBLE);
     }
-    if let Some(path) = &args.write_baseline {
-        let written = drift_lint::baseline::Baseline::of(model, &all_findings);
+    if let (Some(path), Some(all_findings)) = (&args.write_baseline, &all_findings) {
+        let written = Baseline::of(model, all_findings);
         written.write(path)?;
         eprintln!(
             "wrote a baseline of {} finding(s) to {}",
@@ -478,6 +451,37 @@ fn check(args: CheckArgs, live_only: bool) -> Result<u8, Error> {
         .unwrap_or(Severity::Error);
     let failing = outcome.findings.iter().any(|f| f.severity >= threshold);
     Ok(if failing { EXIT_FINDINGS } else { 0 })
+}
+
+/// Hide the findings `baseline` lists, and say on stderr what is new and what is fixed.
+/// What was not read is not fixed: a live-only run says nothing about files, and a run that
+/// could not read everything says nothing at all.
+fn hide_known(baseline: &Baseline, outcome: &mut Outcome) {
+    let split = baseline.partition(&outcome.model, std::mem::take(&mut outcome.findings));
+    outcome.findings = split.new;
+    let read_everything = outcome.model.unreadable.is_empty() && outcome.live_failures.is_empty();
+    let (fixed, unseen): (Vec<_>, Vec<_>) = split
+        .fixed
+        .iter()
+        .partition(|entry| read_everything && outcome.model.read.covers(&entry.place));
+    if !read_everything && !unseen.is_empty() {
+        eprintln!(
+            "baseline: {} listed finding(s) not seen, but the run could not read everything; not reporting them as fixed",
+            unseen.len()
+        );
+    }
+    for fixed in &fixed {
+        eprintln!(
+            "fixed since the baseline: {} at {}: {}",
+            fixed.rule, fixed.place, fixed.message
+        );
+    }
+    eprintln!(
+        "baseline: {} known finding(s) hidden, {} new, {} fixed",
+        split.known.len(),
+        outcome.findings.len(),
+        fixed.len()
+    );
 }
 
 /// Pair each --output with the --format written just before it (`--format sarif --output
