@@ -102,6 +102,11 @@ pub fn run_with_progress(
     options: &Options,
     progress: &dyn age::Progress,
 ) -> Result<Outcome, Error> {
+    if options.railway.is_some() && options.offline {
+        return Err(Error::Usage(
+            "--offline cannot read the live Railway project: drop --offline, or check files only without --railway".into(),
+        ));
+    }
     let paths = if options.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -112,36 +117,7 @@ pub fn run_with_progress(
         None => Config::discover(&paths[0])?,
     };
     let mut rules = RuleSet::load(&config)?;
-    // A rule id that names nothing would silently do nothing: an error at its line.
-    let unknown_rule = |line: usize, id: &str, section: &str| Error::Config {
-        path: config.path.clone().unwrap_or_default(),
-        line,
-        message: format!("unknown rule `{id}` in {section}; `drift-lint rules` lists them"),
-    };
-    if let Some(id) = config
-        .file
-        .severity
-        .keys()
-        .find(|id| rules.get(id).is_none())
-    {
-        return Err(unknown_rule(
-            config::line_of_field(&config.text, id),
-            id,
-            "[severity]",
-        ));
-    }
-    if let Some((index, entry)) = config
-        .file
-        .ignored_findings()
-        .enumerate()
-        .find(|(_, entry)| rules.get(&entry.rule).is_none())
-    {
-        let line = config
-            .ignored_finding_spans
-            .get(index)
-            .map_or(1, |span| model::line_col(&config.text, span.start).0);
-        return Err(unknown_rule(line, &entry.rule, "[[ignore]]"));
-    }
+    check_rule_ids(&config, &rules)?;
     let select = if options.select.is_empty() {
         config.file.select.clone()
     } else {
@@ -179,11 +155,6 @@ pub fn run_with_progress(
     model.read.files = files;
     let mut live_failures = Vec::new();
     if let Some(live) = &options.railway {
-        if options.offline {
-            return Err(Error::Usage(
-                "--offline cannot read the live Railway project: drop --offline, or check files only without --railway".into(),
-            ));
-        }
         let fetched = read_railway(live, &config, progress)?;
         source::railway_live::load(&mut model, &fetched.project);
         live_failures = fetched.failures.iter().map(ToString::to_string).collect();
@@ -216,6 +187,41 @@ pub fn run_with_progress(
         config,
         rules,
     })
+}
+
+/// Rule ids in `[severity]` and `[[ignore]]` must name rules: a typo would silently do
+/// nothing, so it is an error at its line.
+fn check_rule_ids(config: &Config, rules: &RuleSet) -> Result<(), Error> {
+    let unknown_rule = |line: usize, id: &str, section: &str| Error::Config {
+        path: config.path.clone().unwrap_or_default(),
+        line,
+        message: format!("unknown rule `{id}` in {section}; `drift-lint rules` lists them"),
+    };
+    if let Some(id) = config
+        .file
+        .severity
+        .keys()
+        .find(|id| rules.get(id).is_none())
+    {
+        return Err(unknown_rule(
+            config::line_of_field(&config.text, id),
+            id,
+            "[severity]",
+        ));
+    }
+    if let Some((index, entry)) = config
+        .file
+        .ignored_findings()
+        .enumerate()
+        .find(|(_, entry)| rules.get(&entry.rule).is_none())
+    {
+        let line = config
+            .ignored_finding_spans
+            .get(index)
+            .map_or(1, |span| model::line_col(&config.text, span.start).0);
+        return Err(unknown_rule(line, &entry.rule, "[[ignore]]"));
+    }
+    Ok(())
 }
 
 /// Resolve the target (flags, then `[railway]`, then Railway's own variables) and read it.
