@@ -201,13 +201,7 @@ pub fn apply(rules: &RuleSet, model: &Model, config: &Config, findings: Vec<Find
                     for (i, (id, span)) in pragma.ids.iter().enumerate() {
                         // A rule that did not run (`--select`, `off`) proves nothing either way.
                         let known = rules.is_known(id);
-                        let ran = rules.get(id).is_some()
-                            && config
-                                .file
-                                .severity
-                                .get(id)
-                                .is_none_or(|level| level != "off");
-                        if used.contains(&(p, i)) || (known && !ran) {
+                        if used.contains(&(p, i)) || (known && !ran(rules, config, id)) {
                             continue;
                         }
                         let (message, help) = if known {
@@ -248,13 +242,7 @@ pub fn apply(rules: &RuleSet, model: &Model, config: &Config, findings: Vec<Find
                 Some(path) => model.read.covers(path),
                 None => model.read.files && model.read.railway != Some(false),
             };
-            let ran = rules.get(&entry.rule).is_some()
-                && config
-                    .file
-                    .severity
-                    .get(&entry.rule)
-                    .is_none_or(|level| level != "off");
-            if !used && ran && could_match {
+            if !used && ran(rules, config, &entry.rule) && could_match {
                 applied.findings.push(report(
                     rule,
                     Location::new(file, span.clone()),
@@ -267,6 +255,17 @@ pub fn apply(rules: &RuleSet, model: &Model, config: &Config, findings: Vec<Find
         }
     }
     applied
+}
+
+/// Whether rule `id` ran in this run: selected, and not `off`. A suppression for a rule
+/// that did not run proves nothing either way.
+fn ran(rules: &RuleSet, config: &Config, id: &str) -> bool {
+    rules.get(id).is_some()
+        && config
+            .file
+            .severity
+            .get(id)
+            .is_none_or(|level| level != "off")
 }
 
 fn report(rule: &Rule, at: Location, ids: &str, line: usize, message: &str, help: &str) -> Finding {
