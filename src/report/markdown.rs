@@ -12,6 +12,11 @@ use super::Report;
 use crate::finding::Severity;
 use crate::model::Place;
 
+/// GitHub takes at most 65,536 characters in a pull-request comment (and 1 MiB in a job
+/// summary): the table stops before that, saying how many rows it left out, so a monorepo
+/// with thousands of findings still gets a report GitHub will show.
+pub const MAX_CHARS: usize = 60_000;
+
 pub fn render(report: &Report) -> String {
     let mut out = String::from("## drift-lint\n\n");
     let line = summary(report).trim_end().to_string();
@@ -26,7 +31,9 @@ pub fn render(report: &Report) -> String {
         return out;
     }
     out.push_str("\n| Severity | Rule | Location | Message |\n| --- | --- | --- | --- |\n");
-    for finding in report.findings {
+    // Room kept for the rules list and the note about rows left out.
+    let budget = MAX_CHARS.saturating_sub(4_000);
+    for (shown, finding) in report.findings.iter().enumerate() {
         let severity = match finding.severity {
             Severity::Error => "**error**",
             Severity::Warning => "warning",
@@ -41,12 +48,20 @@ pub fn render(report: &Report) -> String {
             }
             Place::Live { uri } => uri,
         };
-        out.push_str(&format!(
+        let row = format!(
             "| {severity} | {} | {} | {} |\n",
             code(&finding.rule),
             code(&location),
             text(&finding.message)
-        ));
+        );
+        if out.len() + row.len() > budget {
+            out.push_str(&format!(
+                "\n{} more not shown: GitHub limits the size of a summary or comment; the JSON or SARIF report has them all.\n",
+                report.findings.len() - shown
+            ));
+            break;
+        }
+        out.push_str(&row);
     }
     let fired: BTreeSet<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
     out.push_str("\n### Rules\n\n");
@@ -216,5 +231,42 @@ mod tests {
             rules: &rules,
         };
         assert_eq!(render(&report), "## drift-lint\n\nNo findings in 1 file.\n");
+    }
+
+    #[test]
+    fn a_huge_report_stays_under_githubs_comment_limit() {
+        let mut model = Model::default();
+        let id = model.add_file(SourceFile {
+            path: "railway/staging/control-plane.json".into(),
+            text: "A_IMAGE=x:a14cf86\n".into(),
+            kind: SourceKind::Dotenv,
+            live: None,
+        });
+        let findings: Vec<Finding> = (0..5_000)
+            .map(|i| {
+                Finding::new(
+                    "sha-pinned-image",
+                    Severity::Error,
+                    Location::new(id, 10..17),
+                    format!("`IMAGE_{i}` pins `ghcr.io/org/app-{i}` to a commit-SHA tag `a14cf86`"),
+                )
+            })
+            .collect();
+        let rules = RuleSet::load(&Config::default()).unwrap();
+        let out = render(&Report {
+            model: &model,
+            findings: &findings,
+            suppressed: &[],
+            rules: &rules,
+        });
+        assert!(out.len() < 65_536, "{} characters", out.len());
+        let shown = out.lines().filter(|l| l.starts_with("| **error**")).count();
+        assert!(shown > 100, "{shown}");
+        assert!(
+            out.contains(&format!("{} more not shown", 5_000 - shown)),
+            "{}",
+            &out[out.len() - 400..]
+        );
+        assert!(out.contains("### Rules"));
     }
 }
