@@ -90,7 +90,10 @@ fn secret_values(model: &Model) -> Vec<&str> {
 
 /// Defence in depth: rules never put secret values in messages, labels or help, and this
 /// makes sure of it for every finding, whatever rule pack made it.
-pub fn scrub_findings(model: &Model, findings: &mut [crate::finding::Finding]) {
+pub fn scrub_findings<'f>(
+    model: &Model,
+    findings: impl IntoIterator<Item = &'f mut crate::finding::Finding>,
+) {
     let secrets = secret_values(model);
     if secrets.is_empty() {
         return;

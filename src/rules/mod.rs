@@ -644,8 +644,13 @@ pub fn check(rules: &RuleSet, model: &Model, config: &Config, ages: &Ages) -> Ap
     apply_severity_overrides(&mut findings, config);
     let mut applied = suppression::apply(rules, model, config, findings);
     apply_severity_overrides(&mut applied.findings, config);
-    crate::redact::scrub_findings(model, &mut applied.findings);
-    crate::redact::scrub_findings(model, &mut applied.suppressed);
+    crate::redact::scrub_findings(
+        model,
+        applied
+            .findings
+            .iter_mut()
+            .chain(applied.suppressed.iter_mut()),
+    );
     sort_and_dedupe(model, &mut applied.findings);
     sort_and_dedupe(model, &mut applied.suppressed);
     applied
