@@ -122,6 +122,9 @@ fn live_findings_are_located_by_railway_uri() {
             "sha-pinned-image railway://molecule-platform/staging/tenant/source.image",
         ]
     );
+    // 3 services in each of 2 environments, plus each environment's shared variables.
+    assert_eq!(run.json()["summary"]["live_sources"], 8);
+    assert_eq!(run.json()["summary"]["files"], 0);
     let first = &run.json()["findings"][2];
     assert_eq!(first["line"], Value::Null);
     assert_eq!(first["span"], Value::Null);

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Counts, Report};
+use super::{input_counts, Counts, Report};
 use crate::finding::{Finding, Severity};
 use crate::model::{Location, Model, Place};
 
@@ -90,6 +90,8 @@ struct JsonSkipped {
 #[derive(Serialize)]
 struct Summary {
     files: usize,
+    /// Live Railway services (and shared-variable sets) read through the API.
+    live_sources: usize,
     errors: usize,
     warnings: usize,
     infos: usize,
@@ -157,6 +159,7 @@ fn finding<'a>(model: &Model, f: &'a Finding) -> JsonFinding<'a> {
 pub fn render(report: &Report) -> String {
     let model = report.model;
     let counts = Counts::of(report.findings);
+    let (files, live_sources) = input_counts(model);
     let skipped = |list: &[crate::model::Skipped]| {
         list.iter()
             .map(|s| JsonSkipped {
@@ -180,7 +183,8 @@ pub fn render(report: &Report) -> String {
         skipped: skipped(&model.skipped),
         unreadable: skipped(&model.unreadable),
         summary: Summary {
-            files: model.files.len(),
+            files,
+            live_sources,
             errors: counts.errors,
             warnings: counts.warnings,
             infos: counts.infos,

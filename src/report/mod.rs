@@ -56,10 +56,15 @@ pub fn plural(count: usize, word: &str) -> String {
     }
 }
 
+/// How many files and how many live Railway sources a run read.
+pub fn input_counts(model: &Model) -> (usize, usize) {
+    let live = model.files.iter().filter(|f| f.live.is_some()).count();
+    (model.files.len() - live, live)
+}
+
 /// What a run read, for summaries: `14 files`, `8 live Railway sources`, or both.
 pub fn inputs_read(model: &Model) -> String {
-    let live = model.files.iter().filter(|f| f.live.is_some()).count();
-    let files = model.files.len() - live;
+    let (files, live) = input_counts(model);
     match (files, live) {
         (_, 0) => plural(files, "file"),
         (0, _) => format!(
